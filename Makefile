@@ -1,0 +1,51 @@
+# The two commands of the README, and the pieces they are made of.
+#   make lab    set everything up, then run JupyterLab with jupyter-branch on examples/
+#   make test   set everything up, then run the whole test suite
+# Setup is idempotent: a stamp in .venv is renewed when the build inputs change.
+
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+PORT ?= 8888
+
+.PHONY: lab test setup test-python test-js lint clean
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.setup-stamp: $(PY) pyproject.toml package.json yarn.lock
+	$(PY) -m pip install -q -e ".[test,dev]"
+	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
+	touch $@
+
+setup: $(VENV)/.setup-stamp
+	@# the frontend is rebuilt when its sources are newer than the built extension
+	@if [ -n "$$(find labextension style schema -newer jupyter_branch/labextension/package.json -type f 2>/dev/null | head -1)" ] \
+	    || [ ! -f jupyter_branch/labextension/package.json ]; then \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" jlpm build; fi
+
+lab: setup
+	$(BIN)/jupyter lab --ServerApp.root_dir=examples --ServerApp.ip=127.0.0.1 \
+	  --ServerApp.port=$(PORT) $(ROOT_FLAG) demo.ipynb
+
+test: setup
+	$(MAKE) lint test-js test-python
+
+test-python: setup
+	$(BIN)/python -m pytest
+
+test-js: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" jlpm test
+
+lint: setup
+	$(BIN)/ruff check jupyter_branch tests bench
+	$(BIN)/ruff format --check jupyter_branch tests bench
+	$(BIN)/mypy
+	PATH="$(CURDIR)/$(BIN):$$PATH" jlpm lint:check
+
+clean:
+	rm -rf $(VENV) node_modules lib jupyter_branch/labextension

@@ -1,0 +1,198 @@
+"""The jupyter_server extension: settings, and wiring the pieces together.
+
+``BranchApp`` opens the store, starts the writer thread, the recorder (our
+iopub subscriptions, fed the browser's cell ids through a wrapper of the kernel
+websocket connection class), the file watcher and the REST handlers. If the
+store cannot be opened, Jupyter keeps working: the API answers 503 with the
+reason in plain words, and the writer keeps retrying (holding what it was
+given, up to ``max_backlog``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import nbformat
+from jupyter_server.extension.application import ExtensionApp
+from sqlalchemy.engine import make_url
+from traitlets import Bool, Float, Int, Unicode
+
+from .capture import wrap_connection_class
+from .handlers import handlers
+from .paths import PathOutsideRoot, RootPaths
+from .recorder import Recorder, unpack_running_outputs
+from .service import HistoryService
+from .store.engine import default_db_url, open_store
+from .store.history import History
+from .store.writer import Writer
+from .watcher import NotebookWatcher
+
+KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
+CONTENTS = "https://events.jupyter.org/jupyter_server/contents_service/v1"
+
+
+def read_notebook_file(abs_path: str) -> dict[str, Any] | None:
+    """Return the notebook file as nbformat 4 data, or None if absent or unreadable."""
+    try:
+        return dict(nbformat.read(abs_path, as_version=4))
+    except FileNotFoundError:
+        return None
+    except Exception as err:
+        logging.getLogger("jupyter_branch").warning(
+            "jupyter-branch: could not read %s as a notebook: %s", abs_path, err
+        )
+        return None
+
+
+class BranchApp(ExtensionApp):
+    name = "jupyter_branch"
+    load_other_extensions = True
+
+    db_url = Unicode(
+        "",
+        config=True,
+        help="""SQLAlchemy URL of the history store. Empty (the default) means a SQLite
+        database at <jupyter data dir>/jupyter_branch/history.sqlite, the store the
+        `jupyter branch` command reads by default.""",
+    )
+    max_output_bytes = Int(
+        5_000_000,
+        config=True,
+        help="""Largest output kept whole, in characters of its data. Past it a stream keeps
+        its head and tail with a visible marker between them, and a rich output is
+        replaced by a visible marker; the original size is recorded.""",
+    )
+    progress_interval = Float(
+        1.0,
+        config=True,
+        help="""Seconds between saves of a running cell's outputs so far. A crash loses at
+        most this window (plus the time to commit). Keep it at 2 or below.""",
+    )
+    record_executions = Bool(
+        True,
+        config=True,
+        help="""Record cell executions. When off, history stays browsable but nothing new
+        is recorded from kernels.""",
+    )
+    watch_files = Bool(
+        True,
+        config=True,
+        help="""Watch the folders of notebooks with history for changes made outside
+        Jupyter (git checkout, another editor) and record them as `external` states.""",
+    )
+    max_backlog = Int(
+        200_000,
+        config=True,
+        help="""Most history writes kept in memory while the store is failing (locked, full,
+        read-only). Past it, new writes are refused and logged.""",
+    )
+
+    writer: Writer
+    service: HistoryService
+    recorder: Recorder | None = None
+
+    def initialize_settings(self) -> None:
+        server = self.serverapp
+        assert server is not None
+        self.paths = RootPaths(server.root_dir)
+        self.watcher = NotebookWatcher(self._file_changed, enabled=self.watch_files)
+        url = self.db_url or default_db_url()
+        history = History(read_notebook=read_notebook_file, max_output_bytes=self.max_output_bytes)
+        try:  # open now, so the API answers from the first request
+            opener: Any = open_store(url)
+        except Exception as err:  # the writer keeps trying, and says why in plain words
+            self.log.error("jupyter-branch: cannot open the history store yet: %s", err)
+            opener = lambda: open_store(url)  # noqa: E731
+        self.writer = Writer(opener, history, max_backlog=self.max_backlog)
+        self.writer.submit(_recover, unpack_running_outputs)
+        self.service = HistoryService(writer=self.writer)
+        shown = make_url(url).render_as_string(hide_password=True)
+        self.log.info("jupyter-branch: recording notebook history in %s", shown)
+        events = server.event_logger
+        assert events is not None
+        if self.record_executions:
+            base = self.settings.get("kernel_websocket_connection_class") or getattr(
+                server, "kernel_websocket_connection_class", None
+            )
+            self.recorder = Recorder(
+                server.kernel_manager,
+                server.session_manager,
+                self.writer,
+                self.paths,
+                max_output_bytes=self.max_output_bytes,
+                progress_interval=min(self.progress_interval, 2.0),
+                on_notebook=self.watcher.track,
+            )
+            if base is not None:
+                self.settings["kernel_websocket_connection_class"] = wrap_connection_class(
+                    base, self.recorder
+                )
+            events.add_listener(schema_id=KERNEL_ACTIONS, listener=self.recorder.on_kernel_action)
+        events.add_listener(schema_id=CONTENTS, listener=self._on_contents_event)
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(handlers("/"))  # the server prepends its base_url
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        self.watcher.start()
+        if self.recorder is not None:
+            self.recorder.start()
+
+    async def stop_extension(self) -> None:
+        if self.recorder is not None:
+            await self.recorder.stop()
+        self.watcher.stop()
+        await asyncio.get_running_loop().run_in_executor(None, self.writer.stop)
+        if self.writer.engines is not None:
+            self.writer.engines.dispose()
+
+    # -- files --------------------------------------------------------------------
+
+    async def _on_contents_event(
+        self, logger: Any = None, schema_id: str = "", data: dict[str, Any] | None = None
+    ) -> None:
+        data = data or {}
+        action, path = data.get("action"), data.get("path") or ""
+        try:
+            if action == "save" and path.endswith(".ipynb"):
+                abs_path = self.paths.to_abs(path)
+                self.watcher.saved(abs_path)
+                self.writer.submit(_record_file, abs_path, "save")
+            elif action == "rename" and data.get("source_path"):
+                old = self.paths.to_abs(data["source_path"])
+                new = self.paths.to_abs(path)
+                self.watcher.renamed(old, new)
+                self.writer.submit(_rename, old, new)
+            elif action == "delete" and path.endswith(".ipynb"):
+                self.writer.submit(_mark_deleted, self.paths.to_abs(path))
+        except PathOutsideRoot:
+            return
+        except Exception as err:
+            self.log.warning("jupyter-branch: could not follow a %s of %s: %s", action, path, err)
+
+    def _file_changed(self, abs_path: str, event: str) -> None:
+        try:
+            self.writer.submit(_record_file, abs_path, event)
+        except Exception as err:
+            self.log.warning("jupyter-branch: could not record a change of %s: %s", abs_path, err)
+
+
+def _recover(conn: Any, history: History, decode: Any) -> int:
+    return history.recover_running(conn, decode)
+
+
+def _record_file(conn: Any, history: History, abs_path: str, event: str) -> str | None:
+    nb = read_notebook_file(abs_path)
+    if nb is None:
+        return None
+    return history.record_file(conn, abs_path, nb, event)
+
+
+def _rename(conn: Any, history: History, old: str, new: str) -> int:
+    return history.rename(conn, old, new)
+
+
+def _mark_deleted(conn: Any, history: History, abs_path: str) -> None:
+    history.mark_deleted(conn, abs_path)

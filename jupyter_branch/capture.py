@@ -1,0 +1,110 @@
+"""Seeing the browser's execute_requests: a wrapper of the kernel websocket connection.
+
+iopub does not carry the cell id; the ``execute_request`` does, in
+``metadata.cellId`` (and ``metadata.deletedCells``). ``wrap_connection_class``
+subclasses whatever kernel websocket connection class the server uses, reads
+shell-channel execute_requests on their way in (v1 binary subprotocol or legacy
+JSON), tells the recorder, and passes every message on untouched. It also makes
+sure the recorder watches the kernel before the browser's channels open, and
+holds an execute request (in order) for the few milliseconds our subscription
+needs to join after a kernel starts or restarts. Parsing
+failures are ignored: the kernel must get its message whatever we think of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1
+
+from .model import safe_text
+from .recorder import Recorder, RequestInfo
+
+log = logging.getLogger("jupyter_branch")
+
+V1 = "v1.kernel.websocket.jupyter.org"
+HOLD_AT_MOST = 5.0  # seconds an execute request may wait for our subscription to join
+
+
+def parse_execute_request(subprotocol: str | None, ws_msg: Any) -> tuple[str, RequestInfo] | None:
+    """Return ``(msg_id, info)`` if ``ws_msg`` is an execute_request, else None."""
+    if subprotocol == V1 and isinstance(ws_msg, (bytes, bytearray, memoryview)):
+        channel, parts = deserialize_msg_from_ws_v1(bytes(ws_msg))
+        if channel != "shell" or len(parts) < 4:
+            return None
+        header = json.loads(parts[0])
+        if header.get("msg_type") != "execute_request":
+            return None
+        metadata = json.loads(parts[2])
+        content = json.loads(parts[3])
+    else:
+        if isinstance(ws_msg, (bytes, bytearray)):
+            return None  # legacy binary frames carry buffers, never execute requests
+        msg = json.loads(ws_msg)
+        if msg.get("channel", "shell") != "shell":
+            return None
+        header = msg.get("header") or {}
+        if header.get("msg_type") != "execute_request":
+            return None
+        metadata = msg.get("metadata") or {}
+        content = msg.get("content") or {}
+    cell_id = metadata.get("cellId") if isinstance(metadata, dict) else None
+    deleted = metadata.get("deletedCells") if isinstance(metadata, dict) else None
+    code = content.get("code") if isinstance(content, dict) else None
+    return str(header.get("msg_id")), RequestInfo(
+        cell_id=safe_text(str(cell_id)) if cell_id else None,
+        code=code if isinstance(code, str) else "",
+        deleted_cells=tuple(str(c) for c in deleted) if isinstance(deleted, list) else (),
+    )
+
+
+def wrap_connection_class(base: type, recorder: Recorder) -> type:
+    """Return a subclass of ``base`` that reports execute_requests to ``recorder``."""
+
+    class BranchRecordingConnection(base):  # type: ignore[valid-type,misc]
+        _held: list[Any] | None = None
+        _release_task: Any = None
+
+        async def prepare(self) -> Any:
+            # watch the kernel before the browser's channels open
+            try:
+                recorder.ensure_watched(self.kernel_id)
+            except Exception as err:
+                log.debug("jupyter-branch: could not watch kernel %s: %s", self.kernel_id, err)
+            return await super().prepare()
+
+        def handle_incoming_message(self, incoming_msg: Any) -> Any:
+            if self._held is not None:  # holding: keep the browser's order
+                self._held.append(incoming_msg)
+                return None
+            found = None
+            try:
+                found = parse_execute_request(getattr(self, "subprotocol", None), incoming_msg)
+                if found is not None:
+                    recorder.note_request(*found)
+            except Exception as err:
+                log.debug("jupyter-branch: could not read an incoming kernel message: %s", err)
+            tap = recorder.taps.get(self.kernel_id) if found is not None else None
+            if tap is not None and not tap.joined.is_set():
+                # our iopub subscription is (re)joining: a few ms after a start or
+                # restart. Hold the execution so none of its output is missed.
+                self._held = [incoming_msg]
+                self._release_task = asyncio.ensure_future(self._release(tap))
+                return None
+            return super().handle_incoming_message(incoming_msg)
+
+        async def _release(self, tap: Any) -> None:
+            await tap.wait_joined(HOLD_AT_MOST)
+            held, self._held = self._held or [], None
+            for msg in held:
+                try:
+                    base.handle_incoming_message(self, msg)  # type: ignore[attr-defined]
+                except Exception:
+                    log.exception("jupyter-branch: could not pass a held message to the kernel")
+
+    BranchRecordingConnection.__name__ = f"BranchRecording{base.__name__}"
+    BranchRecordingConnection.__qualname__ = BranchRecordingConnection.__name__
+    return BranchRecordingConnection

@@ -1,0 +1,244 @@
+"""``jupyter branch``: read, export and prune history without a running server.
+
+Works on the store the server uses by default (``--db URL`` for another).
+NOTEBOOK is the .ipynb path as the shell sees it; a state is named by its id or
+any unique prefix. Exit status: 0 ok, 1 not found or ambiguous, 2 usage.
+Imports stay light (no jupyter_server) so a command answers well under a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
+
+
+def _service(args: argparse.Namespace) -> Any:
+    from .service import HistoryService
+    from .store.engine import open_store
+
+    return HistoryService(open_store(args.db or os.environ.get("JUPYTER_BRANCH_DB") or None))
+
+
+def _abs(path: str) -> str:
+    from .paths import shell_abs_path
+
+    return shell_abs_path(path)
+
+
+def _when(iso_time: str | None) -> str:
+    return (iso_time or "")[:19].replace("T", " ")
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    service = _service(args)
+    log = service.log(_abs(args.notebook))
+    states = [
+        {
+            k: s[k]
+            for k in (
+                "id",
+                "parent",
+                "time",
+                "event",
+                "cell_id",
+                "execution_count",
+                "status",
+                "duration_ms",
+                "preview",
+                "label",
+                "restored_from",
+            )
+        }
+        for s in log["states"]
+    ]
+    if args.json:
+        json.dump(
+            {"notebook": args.notebook, "head": log["head"], "states": states}, sys.stdout, indent=1
+        )
+        sys.stdout.write("\n")
+        return EXIT_OK
+    for s in states:
+        mark = "*" if s["id"] == log["head"] else " "
+        count = f"[{s['execution_count']}]" if s["execution_count"] is not None else ""
+        status = s["status"] or ""
+        label = f" ({s['label']})" if s["label"] else ""
+        print(
+            f"{mark} {s['id'][:12]}  {_when(s['time'])}  {s['event']:<8} "
+            f"{status:<11} {count:<6} {s['preview']}{label}"
+        )
+    if not states:
+        print("no states recorded")
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from .diff import output_text
+
+    state = _service(args).state(_abs(args.notebook), args.state)
+    print(f"state    {state['id']}")
+    print(f"parent   {state['parent'] or '-'}")
+    print(f"event    {state['event']}  {_when(state['time'])} UTC")
+    if state["event"] == "execute":
+        dur = f"  {state['duration_ms']} ms" if state["duration_ms"] is not None else ""
+        print(
+            f"ran      cell {state['cell_id'] or '(no cell id)'}  "
+            f"[{state['execution_count']}]  {state['status']}{dur}"
+        )
+    if state.get("label"):
+        print(f"label    {state['label']}")
+    if state.get("restored_from"):
+        print(f"restored {state['restored_from']}")
+    print()
+    for cell in state["cells"]:
+        count = cell.get("execution_count")
+        head = (
+            f"In [{count if count is not None else ' '}]"
+            if cell["cell_type"] == "code"
+            else (f"[{cell['cell_type']}]")
+        )
+        ran = " <- ran" if cell["id"] == state.get("cell_id") else ""
+        print(f"{head} {cell['id']}{ran}")
+        for line in cell["source"].splitlines() or [""]:
+            print(f"    {line}")
+        text = output_text(cell.get("outputs") or [])
+        if text:
+            print("  Out:")
+            for line in text.rstrip("\n").splitlines():
+                print(f"    {line}")
+        print()
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import notebook_json
+
+    nb = _service(args).export(_abs(args.notebook), args.state, outputs=not args.no_outputs)
+    text = notebook_json(nb)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        with open(args.output, "w", encoding="utf-8", errors="surrogateescape") as f:
+            f.write(text)
+        print(f"wrote {args.output} ({len(nb.cells)} cells)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import format_diff
+
+    result = _service(args).diff(_abs(args.notebook), args.state_a, args.state_b)
+    sys.stdout.write(format_diff(result["cells"], color=sys.stdout.isatty()))
+    return EXIT_OK
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .outputs import human_size
+
+    service = _service(args)
+    info = service.info()
+    if args.json:
+        json.dump(info, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    print(f"store        {info['path'] or info['url']}")
+    print(
+        f"size         {human_size(info['size_bytes'])} on disk "
+        f"({human_size(info['content_bytes'])} of content, "
+        f"{human_size(info['stored_bytes'])} compressed)"
+    )
+    print(f"notebooks    {info['notebooks']}")
+    print(f"states       {info['states']}")
+    print(f"cell versions {info['cell_versions']}")
+    print(f"running      {info['running']} executions in progress")
+    return EXIT_OK
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    from .store.gc import collect
+
+    service = _service(args)
+    report = collect(
+        service.engines,
+        older_than_days=args.older_than,
+        notebook=_abs(args.notebook) if args.notebook else None,
+        apply=args.yes,
+    )
+    verb = "deleted" if args.yes else "would delete"
+    print(
+        f"{verb} {report['states']} states, {report['cell_versions']} cell versions, "
+        f"{report['blobs']} blobs ({report['bytes']} bytes)"
+    )
+    if not args.yes:
+        print("nothing was deleted: add --yes to prune")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jupyter branch",
+        description="Read notebook history recorded by jupyter-branch, without a server.",
+    )
+    parser.add_argument("--db", help="SQLAlchemy URL of the store (default: the server's)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("log", help="the states of a notebook, oldest first")
+    p.add_argument("notebook")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_log)
+
+    p = sub.add_parser("show", help="one state, readable")
+    p.add_argument("notebook")
+    p.add_argument("state", help="a state id or unique prefix")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("export", help="a state as a clean notebook")
+    p.add_argument("notebook")
+    p.add_argument("state")
+    p.add_argument("-o", "--output", required=True, help="file to write (- for stdout)")
+    p.add_argument("--no-outputs", action="store_true", help="leave outputs out")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("diff", help="what changed between two states")
+    p.add_argument("notebook")
+    p.add_argument("state_a")
+    p.add_argument("state_b")
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("info", help="where the store is, its size, counts")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("gc", help="prune old history (only with --yes; nothing by default)")
+    p.add_argument(
+        "--older-than",
+        type=float,
+        metavar="DAYS",
+        required=True,
+        help="prune states older than this many days (labelled states and Heads stay)",
+    )
+    p.add_argument("--notebook", help="only this notebook")
+    p.add_argument("--yes", action="store_true", help="really delete (default: dry run)")
+    p.set_defaults(func=cmd_gc)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .store.queries import Ambiguous, NotFound
+
+    try:
+        return int(args.func(args))
+    except (NotFound, Ambiguous) as err:
+        print(f"jupyter branch: {err}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

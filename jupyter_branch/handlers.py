@@ -1,0 +1,273 @@
+"""REST handlers under ``/jupyter-branch/api/``: read the request, call the service, answer.
+
+Every method is ``@tornado.web.authenticated`` and ``@authorized`` against the
+resource ``jupyter_branch`` (GET reads, other methods write). Notebook paths are
+API paths under the server root; one that leaves the root is refused with 400.
+Errors are ``{"message": ...}`` with the HTTP status, in plain words. The wire
+format is in docs/rest-api.md and docs/rest-api.schema.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import posixpath
+from typing import Any
+
+import nbformat
+import tornado
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from jupyter_server.utils import ensure_async, url_path_join
+from tornado.web import HTTPError
+
+from . import __version__
+from .paths import PathOutsideRoot
+from .service import BadRequest
+from .store.queries import Ambiguous, NotFound
+from .store.writer import BacklogFull, StoreUnavailable
+
+AUTH_RESOURCE = "jupyter_branch"
+
+
+class BranchHandler(ExtensionHandlerMixin, APIHandler):
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def branch(self) -> Any:
+        return self.extensionapp
+
+    def service(self) -> Any:
+        return self.branch.service
+
+    def notebook_path(self, api_path: str | None) -> str:
+        if not api_path:
+            raise HTTPError(400, reason="the notebook path is missing (?path=...)")
+        try:
+            return str(self.branch.paths.to_abs(api_path))
+        except PathOutsideRoot as err:
+            raise HTTPError(400, reason=str(err)) from None
+
+    def required(self, value: Any, name: str) -> str:
+        """Return a required string parameter. Raises HTTP 400 naming it."""
+        if not isinstance(value, str) or not value.strip():
+            raise HTTPError(400, reason=f"the parameter {name!r} is missing")
+        return value.strip()
+
+    def body(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise HTTPError(400, reason="the request body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise HTTPError(400, reason="the request body must be a JSON object")
+        return data
+
+    async def call(self, fn: Any, *args: Any) -> Any:
+        """Run a service call off the event loop, mapping its errors to HTTP statuses."""
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+            if isinstance(result, concurrent.futures.Future):  # a writer operation
+                result = await asyncio.wrap_future(result)
+            return result
+        except NotFound as err:
+            raise HTTPError(404, reason=str(err)) from None
+        except (Ambiguous, BadRequest, LookupError) as err:
+            raise HTTPError(400, reason=str(err).strip("'\"")) from None
+        except (BacklogFull, StoreUnavailable) as err:
+            raise HTTPError(503, reason=str(err)) from None
+        except HTTPError:
+            raise
+        except Exception as err:
+            self.log.exception("jupyter-branch request failed")
+            problem = self.branch.writer.problem
+            raise HTTPError(503, reason=problem or f"the history store failed: {err}") from None
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        reason = self._reason
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, HTTPError) and exc.reason:
+            reason = exc.reason
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"message": reason}))
+
+
+class InfoHandler(BranchHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        writer = self.branch.writer
+        answer: dict[str, Any] = {
+            "version": __version__,
+            "ok": writer.problem is None,
+            "message": writer.problem,
+            "writer": {
+                "backlog": writer.backlog,
+                "committed": writer.committed_ops,
+                "refused": writer.refused_ops,
+            },
+            "store": None,
+        }
+        try:
+            answer["store"] = await self.call(self.service().info)
+        except HTTPError as err:
+            answer["ok"], answer["message"] = False, err.reason
+        self.finish(answer)
+
+
+class NotebooksHandler(BranchHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        rows = await self.call(self.service().notebooks)
+        paths = self.branch.paths
+        notebooks = []
+        for row in rows:
+            api = paths.to_api(row.pop("abs_path"))
+            if api is not None:
+                notebooks.append({"path": api, **row})
+        self.finish({"notebooks": notebooks})
+
+
+class TreeHandler(BranchHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        api_path = self.get_query_argument("path", "")
+        abs_path = self.notebook_path(api_path)
+        since = _int(self.get_query_argument("since", "0"), "since")
+        result = await self.call(self.service().log, abs_path, since)
+        self.finish({"notebook": api_path, **result})
+
+
+class StateHandler(BranchHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, state: str) -> None:
+        abs_path = self.notebook_path(self.get_query_argument("path", ""))
+        self.finish(await self.call(self.service().state, abs_path, state))
+
+
+class CellHistoryHandler(BranchHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, cell_id: str) -> None:
+        api_path = self.get_query_argument("path", "")
+        abs_path = self.notebook_path(api_path)
+        limit = _int(self.get_query_argument("limit", "500"), "limit")
+        versions = await self.call(self.service().cell_history, abs_path, cell_id, limit)
+        self.finish({"notebook": api_path, "cell_id": cell_id, "versions": versions})
+
+
+class ExportHandler(BranchHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        abs_path = self.notebook_path(self.get_query_argument("path", ""))
+        state = self.required(self.get_query_argument("state", ""), "state")
+        outputs = self.get_query_argument("outputs", "1") not in ("0", "false", "no")
+        nb = await self.call(self.service().export, abs_path, state, outputs)
+        self.finish(nbformat.writes(nb))
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Write the export as a new notebook next to the original; answer its path."""
+        body = self.body()
+        abs_path = self.notebook_path(body.get("path"))
+        outputs = bool(body.get("outputs", True))
+        state = self.required(body.get("state"), "state")
+        nb = await self.call(self.service().export, abs_path, state, outputs)
+        state_id = await self.call(self.service().resolve, abs_path, state)
+        cm = self.contents_manager
+        api_path = self.branch.paths.to_api(abs_path) or ""
+        folder, name = posixpath.split(api_path)
+        if folder and not await ensure_async(cm.dir_exists(folder)):
+            folder = ""  # the notebook's folder is gone: export to the root
+        stem = name[:-6] if name.endswith(".ipynb") else name
+        suffix = "" if outputs else "-no-outputs"
+        filename = f"{stem}-{state_id[:8]}{suffix}.ipynb"
+        filename = await ensure_async(cm.increment_filename(filename, folder, insert="-"))
+        target = url_path_join(folder, filename) if folder else filename
+        model = {"type": "notebook", "format": "json", "content": nb}
+        await ensure_async(cm.save(model, target))
+        self.set_status(201)
+        self.finish({"path": target, "state": state_id, "outputs": outputs})
+
+
+class DiffHandler(BranchHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        abs_path = self.notebook_path(self.get_query_argument("path", ""))
+        a = self.required(self.get_query_argument("a", ""), "a")
+        b = self.required(self.get_query_argument("b", ""), "b")
+        self.finish(await self.call(self.service().diff, abs_path, a, b))
+
+
+class DocumentHandler(BranchHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.body()
+        abs_path = self.notebook_path(body.get("path"))
+        if not abs_path.endswith(".ipynb"):
+            raise HTTPError(400, reason="only notebooks (.ipynb) have a history")
+        self.branch.watcher.track(abs_path)
+        result = await self.call(self.service().report_document, abs_path, body.get("cells"))
+        self.finish(result)
+
+
+class RestoreHandler(BranchHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.body()
+        abs_path = self.notebook_path(body.get("path"))
+        cell_id = body.get("cell_id")
+        if cell_id is not None and not isinstance(cell_id, str):
+            raise HTTPError(400, reason="cell_id must be a string")
+        state = self.required(body.get("state"), "state")
+        result = await self.call(self.service().restore, abs_path, state, cell_id)
+        self.finish(result)
+
+
+class LabelHandler(BranchHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def put(self) -> None:
+        body = self.body()
+        abs_path = self.notebook_path(body.get("path"))
+        state = self.required(body.get("state"), "state")
+        stored = await self.call(self.service().label, abs_path, state, body.get("label"))
+        self.finish(stored)
+
+
+def _int(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise HTTPError(400, reason=f"{name} must be an integer") from None
+
+
+STATE_ID = r"(?P<state>[^/]{1,64})"  # checked by the resolver, so errors are JSON
+CELL_ID = r"(?P<cell_id>[^/]{1,256})"
+
+
+def handlers(base_url: str = "/") -> list[tuple[str, type]]:
+    """Return the routes, rooted at ``base_url``."""
+    api = url_path_join(base_url, "jupyter-branch", "api")
+    return [
+        (url_path_join(api, "info"), InfoHandler),
+        (url_path_join(api, "notebooks"), NotebooksHandler),
+        (url_path_join(api, "tree"), TreeHandler),
+        (url_path_join(api, "states", STATE_ID), StateHandler),
+        (url_path_join(api, "cells", CELL_ID), CellHistoryHandler),
+        (url_path_join(api, "export"), ExportHandler),
+        (url_path_join(api, "diff"), DiffHandler),
+        (url_path_join(api, "document"), DocumentHandler),
+        (url_path_join(api, "restore"), RestoreHandler),
+        (url_path_join(api, "labels"), LabelHandler),
+    ]

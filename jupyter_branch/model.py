@@ -1,0 +1,227 @@
+"""States, cells and the branching rules, as plain data. No I/O.
+
+A state's cells are held as ``CellRef``s: a cell id and type plus content
+hashes of its source, outputs and metadata. The store turns hashes into blobs;
+the rules here only compare and rearrange references:
+
+- an execution replaces one cell's source and outputs (``executed_cells``);
+- a document report replaces sources, order and types, keeping each surviving
+  cell's outputs (``document_cells``);
+- ``sources_key`` identifies "the same cell sources (order and text)": Head
+  moves to the most recent state with the document's key (SPEC, Branching).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+EVENTS = ("execute", "edit", "restore", "save", "external")
+CELL_TYPES = ("code", "markdown", "raw")
+HASH_SIZE = 16
+
+
+def hash_bytes(data: bytes) -> bytes:
+    """Return the content address of ``data`` (16-byte BLAKE2b)."""
+    return hashlib.blake2b(data, digest_size=HASH_SIZE).digest()
+
+
+def canonical_json(value: Any) -> bytes:
+    """Return ``value`` as canonical UTF-8 JSON (sorted keys, no spaces)."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    ).encode("utf-8", "surrogatepass")
+
+
+def encode_text(text: str) -> bytes:
+    """Return ``text`` as UTF-8; lone surrogates (from invalid input) survive."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def hash_text(text: str) -> bytes:
+    return hash_bytes(encode_text(text))
+
+
+def hash_json(value: Any) -> bytes:
+    return hash_bytes(canonical_json(value))
+
+
+EMPTY_OUTPUTS = hash_json([])
+
+
+@dataclass(frozen=True)
+class CellRef:
+    """One cell of a state, by reference to its content."""
+
+    cell_id: str
+    cell_type: str
+    source: bytes  # hash of the source text
+    outputs: bytes | None = None  # hash of the outputs list (code cells)
+    execution_count: int | None = None
+    metadata: bytes | None = None  # hash of the cell metadata, if any
+
+    def key(self) -> bytes:
+        """Return the content address of this cell version."""
+        parts = [
+            self.cell_id.encode("utf-8", "surrogatepass"),
+            self.cell_type.encode(),
+            self.source,
+            self.outputs or b"",
+            str(self.execution_count).encode(),
+            self.metadata or b"",
+        ]
+        return hash_bytes(b"\x00".join(parts))
+
+
+def sources_key(cells: Iterable[CellRef]) -> bytes:
+    """Return the key of the cells' sources: types and texts in order, not outputs or ids."""
+    h = hashlib.blake2b(digest_size=HASH_SIZE)
+    for cell in cells:
+        h.update(cell.cell_type.encode())
+        h.update(b"\x00")
+        h.update(cell.source)
+    return h.digest()
+
+
+@dataclass(frozen=True)
+class ReportedCell:
+    """A cell as the frontend reports it: id, type and source hash."""
+
+    cell_id: str
+    cell_type: str
+    source: bytes
+    metadata: bytes | None = None
+
+
+def document_cells(head: Sequence[CellRef], reported: Sequence[ReportedCell]) -> list[CellRef]:
+    """Return the cells of the document the frontend reported.
+
+    A cell that existed in Head with the same id and type keeps its outputs,
+    execution count and (unless reported) metadata: editing a source does not
+    clear outputs in JupyterLab either.
+    """
+    by_id = {c.cell_id: c for c in head}
+    reported_ids = {r.cell_id for r in reported}
+    cells = []
+    for i, r in enumerate(reported):
+        old = by_id.get(r.cell_id)
+        if old is None and i < len(head):
+            # a new id for the same cell in the same place (JupyterLab gives cells of
+            # nbformat < 4.5 files fresh ids on every load): keep what it had
+            same_place = head[i]
+            if (
+                same_place.cell_id not in reported_ids
+                and same_place.cell_type == r.cell_type
+                and same_place.source == r.source
+            ):
+                old = replace(same_place, cell_id=r.cell_id)
+        if old is not None and old.cell_type == r.cell_type:
+            cells.append(replace(old, source=r.source, metadata=r.metadata or old.metadata))
+        else:
+            outputs = EMPTY_OUTPUTS if r.cell_type == "code" else None
+            cells.append(CellRef(r.cell_id, r.cell_type, r.source, outputs, None, r.metadata))
+    return cells
+
+
+def executed_cells(
+    head: Sequence[CellRef],
+    cell_id: str | None,
+    code: bytes,
+    outputs: bytes,
+    execution_count: int | None,
+    deleted: Iterable[str] = (),
+) -> tuple[list[CellRef], bool]:
+    """Return Head's cells after one execution, and whether a cell took it.
+
+    The executed cell gets the code as run and the outputs. ``deleted`` cells
+    (JupyterLab's ``deletedCells``) are dropped. An unknown cell id is appended
+    at the end: the document's order is learnt from the next report. Without a
+    cell id (a console or an API client) the cells stay as they are.
+    """
+    gone = set(deleted)
+    cells = [c for c in head if c.cell_id not in gone]
+    if not cell_id:
+        return cells, False
+    for i, c in enumerate(cells):
+        if c.cell_id == cell_id:
+            cells[i] = CellRef(cell_id, "code", code, outputs, execution_count, c.metadata)
+            return cells, True
+    cells.append(CellRef(cell_id, "code", code, outputs, execution_count, None))
+    return cells, True
+
+
+def restored_cells(
+    head: Sequence[CellRef], target: Sequence[CellRef], cell_id: str | None = None
+) -> list[CellRef]:
+    """Return the cells after restoring ``target`` (whole, or only ``cell_id`` into Head).
+
+    Raises KeyError if ``cell_id`` is not a cell of ``target``.
+    """
+    if cell_id is None:
+        return list(target)
+    version = next((c for c in target if c.cell_id == cell_id), None)
+    if version is None:
+        raise KeyError(cell_id)
+    cells = list(head)
+    for i, c in enumerate(cells):
+        if c.cell_id == cell_id:
+            cells[i] = version
+            return cells
+    # the cell is gone from the document: bring it back at its old position
+    position = next(i for i, c in enumerate(target) if c.cell_id == cell_id)
+    before = {c.cell_id for c in target[:position]}
+    insert_at = 0
+    for i, c in enumerate(cells):
+        if c.cell_id in before:
+            insert_at = i + 1
+    cells.insert(insert_at, version)
+    return cells
+
+
+def changed_cells(parent: Sequence[CellRef], cells: Sequence[CellRef]) -> list[CellRef]:
+    """Return the cells of ``cells`` that are new or differ from ``parent`` (by id)."""
+    before = {c.cell_id: c for c in parent}
+    return [c for c in cells if before.get(c.cell_id) != c]
+
+
+def same_cells(a: Sequence[CellRef], b: Sequence[CellRef]) -> bool:
+    return len(a) == len(b) and all(x == y for x, y in zip(a, b, strict=True))
+
+
+def safe_text(text: str) -> str:
+    """Return ``text`` with what UTF-8 cannot hold (lone surrogates) replaced by U+FFFD."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+
+
+def preview(text: str, width: int = 80) -> str:
+    """Return a one-line preview: the first non-blank line, shortened to ``width``."""
+    text = safe_text(text)
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            return line if len(line) <= width else line[: width - 1] + "…"
+    return ""
+
+
+def status_of(error: dict[str, Any] | None, started: bool, died: bool = False) -> str:
+    """Return an execution's status from what iopub showed.
+
+    ``ok``, ``error``, ``interrupted`` (KeyboardInterrupt), ``aborted`` (never
+    started: an earlier cell failed), or ``died`` (the kernel died or restarted).
+    """
+    if died:
+        return "died"
+    if not started:
+        return "aborted"
+    if error is None:
+        return "ok"
+    if error.get("ename") == "KeyboardInterrupt":
+        return "interrupted"
+    return "error"

@@ -1,0 +1,54 @@
+"""Notebook identity: API paths (relative to the server root) <-> absolute paths.
+
+The store knows a notebook by its absolute path, so the server (whatever its
+root) and the CLI (whatever its current directory) name the same history. An
+API path that would leave the root is refused with ``PathOutsideRoot``.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+
+
+class PathOutsideRoot(ValueError):
+    """The path names something outside the server root."""
+
+
+class RootPaths:
+    """Converts between API paths and absolute paths under one server root."""
+
+    def __init__(self, root_dir: str) -> None:
+        self.root = os.path.realpath(os.path.expanduser(root_dir))
+
+    def to_abs(self, api_path: str) -> str:
+        """Return the absolute path of ``api_path``. Raises PathOutsideRoot."""
+        if not isinstance(api_path, str) or not api_path.strip() or "\x00" in api_path:
+            raise PathOutsideRoot("a notebook path is required")
+        try:
+            api_path.encode("utf-8")
+        except UnicodeEncodeError:
+            raise PathOutsideRoot("the notebook path is not valid text") from None
+        parts = api_path.replace("\\", "/").strip("/")
+        normalized = posixpath.normpath(parts)
+        if normalized.startswith("..") or posixpath.isabs(normalized) or normalized == ".":
+            raise PathOutsideRoot(f"{api_path!r} is outside the server root")
+        full = os.path.join(self.root, *normalized.split("/"))
+        if os.path.commonpath([self.root, full]) != self.root:
+            raise PathOutsideRoot(f"{api_path!r} is outside the server root")
+        return full
+
+    def to_api(self, abs_path: str) -> str | None:
+        """Return the API path of ``abs_path``, or None if it is outside the root."""
+        try:
+            rel = os.path.relpath(abs_path, self.root)
+        except ValueError:
+            return None
+        if rel.startswith(".."):
+            return None
+        return rel.replace(os.sep, "/")
+
+
+def shell_abs_path(path: str) -> str:
+    """Return the absolute path of a notebook named on the command line."""
+    return os.path.realpath(os.path.expanduser(path))

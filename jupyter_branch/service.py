@@ -1,0 +1,170 @@
+"""The operations the REST API and the CLI offer, over the store. No HTTP here.
+
+``HistoryService`` names notebooks by absolute path and states by id or unique
+prefix. Reads use the reader engine directly (the server calls them on worker
+threads); writes (document reports, restores, labels) go through the writer,
+so they are ordered with the recorder's.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Any
+
+import nbformat
+from sqlalchemy.engine import make_url
+
+from . import diff as diffing
+from .export import clean_notebook
+from .model import safe_text
+from .store import queries
+from .store.engine import StoreEngines
+from .store.writer import Writer
+
+VALID_CELL_TYPES = ("code", "markdown", "raw")
+
+
+class BadRequest(ValueError):
+    """The request's input is not acceptable; the message says why."""
+
+
+class HistoryService:
+    """Reads on the caller's thread; writes queued to the writer (if any)."""
+
+    def __init__(self, engines: StoreEngines | None = None, writer: Writer | None = None) -> None:
+        self._engines = engines
+        self.writer = writer
+
+    @property
+    def engines(self) -> StoreEngines:
+        """The open store. Raises StoreUnavailable while the writer has not opened it."""
+        if self._engines is not None:
+            return self._engines
+        assert self.writer is not None
+        return self.writer.require_engines()
+
+    # -- reads ----------------------------------------------------------------
+
+    def log(self, abs_path: str, since_seq: int = 0) -> dict[str, Any]:
+        """Return ``{"head", "states", "running"}`` for a notebook. Raises NotFound."""
+        with self.engines.reader.begin() as conn:
+            nb = queries.find_notebook(conn, abs_path)
+            return {
+                "head": nb.head_id,
+                "states": queries.log(conn, nb, since_seq),
+                "running": queries.running_executions(conn, nb),
+                "deleted": nb.deleted is not None,
+            }
+
+    def resolve(self, abs_path: str, ref: str) -> str:
+        with self.engines.reader.begin() as conn:
+            return queries.resolve_state(conn, queries.find_notebook(conn, abs_path), ref)
+
+    def state(self, abs_path: str, ref: str) -> dict[str, Any]:
+        """Return one state with its cells. Raises NotFound or Ambiguous."""
+        with self.engines.reader.begin() as conn:
+            nb = queries.find_notebook(conn, abs_path)
+            return queries.state_detail(conn, nb, queries.resolve_state(conn, nb, ref))
+
+    def cell_history(self, abs_path: str, cell_id: str, limit: int = 500) -> list[dict[str, Any]]:
+        with self.engines.reader.begin() as conn:
+            nb = queries.find_notebook(conn, abs_path)
+            return queries.cell_history(conn, nb, cell_id, limit)
+
+    def export(self, abs_path: str, ref: str, outputs: bool = True) -> nbformat.NotebookNode:
+        """Return the state as a clean, valid notebook."""
+        state = self.state(abs_path, ref)
+        return clean_notebook(state["cells"], state["metadata"], outputs=outputs)
+
+    def diff(
+        self,
+        abs_path: str,
+        ref_a: str,
+        ref_b: str | None = None,
+        current: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Diff two states, or a state against the current document's cells."""
+        a = self.state(abs_path, ref_a)
+        if ref_b is not None:
+            b = self.state(abs_path, ref_b)
+            b_cells, b_id = b["cells"], b["id"]
+        elif current is not None:
+            b_cells, b_id = current, None
+        else:
+            raise BadRequest("give a second state or the current cells")
+        return {"a": a["id"], "b": b_id, "cells": diffing.diff_cells(a["cells"], b_cells)}
+
+    def info(self) -> dict[str, Any]:
+        with self.engines.reader.begin() as conn:
+            counts = queries.info(conn)
+        return {
+            "url": make_url(self.engines.url).render_as_string(hide_password=True),
+            "path": str(self.engines.path) if self.engines.path else None,
+            "size_bytes": self.engines.size_bytes(),
+            **counts,
+        }
+
+    def notebooks(self) -> list[dict[str, Any]]:
+        with self.engines.reader.begin() as conn:
+            return queries.notebook_list(conn)
+
+    # -- writes (through the writer) -------------------------------------------
+
+    def _submit(self, fn: Any, *args: Any) -> Future[Any]:
+        if self.writer is None:
+            raise RuntimeError("this history is read-only here")
+        return self.writer.submit(fn, *args)
+
+    def report_document(self, abs_path: str, cells: Any) -> Future[Any]:
+        """Queue a document report; the future gives ``{"head", "created", "moved"}``."""
+        return self._submit(_document, abs_path, validate_cells(cells))
+
+    def restore(self, abs_path: str, ref: str, cell_id: str | None = None) -> Future[Any]:
+        state_id = self.resolve(abs_path, ref)
+        return self._submit(_restore, abs_path, state_id, cell_id)
+
+    def label(self, abs_path: str, ref: str, label: str | None) -> Future[Any]:
+        if label is not None and (not isinstance(label, str) or len(label) > 200):
+            raise BadRequest("a label is a string of at most 200 characters")
+        state_id = self.resolve(abs_path, ref)
+        return self._submit(_label, state_id, safe_text(label).strip() or None if label else None)
+
+
+def validate_cells(cells: Any) -> list[dict[str, str]]:
+    """Return the reported cells checked and normalized. Raises BadRequest."""
+    if not isinstance(cells, list):
+        raise BadRequest("cells must be a list")
+    clean = []
+    seen = set()
+    for i, cell in enumerate(cells):
+        if not isinstance(cell, dict):
+            raise BadRequest(f"cell {i} is not an object")
+        cell_id, kind, source = cell.get("id"), cell.get("cell_type"), cell.get("source", "")
+        if not isinstance(cell_id, str) or not cell_id or len(cell_id) > 256:
+            raise BadRequest(f"cell {i} has no valid id")
+        if safe_text(cell_id) != cell_id or "\x00" in cell_id:
+            raise BadRequest(f"cell {i} has an id that is not valid text")
+        if cell_id in seen:
+            raise BadRequest(f"cell id {cell_id!r} appears twice")
+        seen.add(cell_id)
+        if kind not in VALID_CELL_TYPES:
+            raise BadRequest(f"cell {i} has an unknown type {kind!r}")
+        if isinstance(source, list):
+            source = "".join(str(s) for s in source)
+        if not isinstance(source, str):
+            raise BadRequest(f"cell {i} has a source that is not text")
+        clean.append({"id": cell_id, "cell_type": kind, "source": source})
+    return clean
+
+
+def _document(conn: Any, history: Any, abs_path: str, cells: list[dict[str, str]]) -> Any:
+    return history.record_document(conn, abs_path, cells)
+
+
+def _restore(conn: Any, history: Any, abs_path: str, state_id: str, cell_id: str | None) -> Any:
+    return history.restore(conn, abs_path, state_id, cell_id)
+
+
+def _label(conn: Any, history: Any, state_id: str, label: str | None) -> Any:
+    changed = history.set_label(conn, state_id, label)
+    return {"state": state_id, "label": label, "changed": changed}

@@ -1,0 +1,129 @@
+"""Opening the store: where it lives, its engines, SQLite settings, file privacy.
+
+The default store is one SQLite database in WAL mode in the user's Jupyter data
+directory; any SQLAlchemy URL can replace it. Two engines share one database:
+``writer`` (used by a single thread, every transaction ``BEGIN IMMEDIATE`` so
+it never has to upgrade a read lock) and ``reader`` (pooled, for the REST API
+and the CLI, which under WAL never waits on the writer).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.paths import jupyter_data_dir
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from .migrations import migrate
+
+DB_FILENAME = "history.sqlite"
+BUSY_TIMEOUT_MS = 10_000
+
+
+def default_db_path() -> Path:
+    """Return the default database path, in the user's Jupyter data directory."""
+    return Path(jupyter_data_dir()) / "jupyter_branch" / DB_FILENAME
+
+
+def default_db_url() -> str:
+    return f"sqlite:///{default_db_path()}"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """Return the file of a SQLite URL, or None for another database or in-memory."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database).expanduser()
+
+
+def ensure_private_file(path: Path) -> None:
+    """Create ``path`` (and its folder) readable by the user only, if missing.
+
+    SQLite creates its -wal and -shm files with the database file's mode, so a
+    0600 database keeps the whole store private.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def _sqlite_pragmas(engine: Engine, immediate: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # let SQLAlchemy's "begin" event own transactions (pysqlite's are broken)
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@dataclass
+class StoreEngines:
+    """The engines of one opened store."""
+
+    url: str
+    path: Path | None
+    writer: Engine
+    reader: Engine
+
+    def dispose(self) -> None:
+        self.writer.dispose()
+        self.reader.dispose()
+
+    def size_bytes(self) -> int:
+        """Return the bytes the store takes on disk (database, WAL and shared memory)."""
+        if self.path is None:
+            return 0
+        total = 0
+        for suffix in ("", "-wal", "-shm"):
+            p = Path(str(self.path) + suffix)
+            if p.exists():
+                total += p.stat().st_size
+        return total
+
+
+def open_store(url: str | None = None, *, migrate_schema: bool = True) -> StoreEngines:
+    """Open (creating and migrating if needed) the store at ``url``.
+
+    Raises sqlalchemy errors if the database cannot be opened, and
+    ``SchemaTooNew`` if a newer jupyter-branch wrote it.
+    """
+    url = url or default_db_url()
+    path = sqlite_path(url)
+    if path is not None:
+        ensure_private_file(path)
+        writer = create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=False)
+        reader = create_engine(url, pool_size=4, max_overflow=4)
+        _sqlite_pragmas(writer, immediate=True)
+        _sqlite_pragmas(reader, immediate=False)
+    elif make_url(url).get_backend_name() == "sqlite":  # in-memory: one shared connection
+        from sqlalchemy.pool import StaticPool
+
+        writer = create_engine(url, poolclass=StaticPool)
+        reader = writer
+        _sqlite_pragmas(writer, immediate=False)
+    else:
+        writer = create_engine(url, pool_pre_ping=True)
+        reader = create_engine(url, pool_pre_ping=True)
+    engines = StoreEngines(url=url, path=path, writer=writer, reader=reader)
+    if migrate_schema:
+        try:
+            migrate(writer, check=reader if reader is not writer else None)
+        except Exception:
+            engines.dispose()
+            raise
+    return engines

@@ -1,0 +1,494 @@
+"""Making states: the writer-side operations on the tree, one transaction each.
+
+Everything here runs on the writer thread with a connection inside a
+transaction. It turns what happened (an execution ended, the document changed,
+the file was saved or changed on disk, the user restored a state) into new
+states under the rules of ``model``, keeps each notebook's Head, and caches the
+Heads it touched (bounded) so a new state costs a few inserts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from .. import model
+from ..model import CellRef, ReportedCell
+from ..outputs import apply_display_update, clean_output
+from .content import ContentWriter, load_refs, load_versions, read_json
+from .schema import notebooks, running, state_cells, states
+
+log = logging.getLogger("jupyter_branch")
+
+HEAD_CACHE = 256
+DISPLAY_CACHE = 4096
+
+
+@dataclass
+class Head:
+    """A notebook's Head as the writer needs it."""
+
+    notebook_id: int
+    state_id: str | None
+    version_ids: list[int]
+    cells: list[CellRef]
+    sources_key: bytes | None
+    metadata_blob: int | None
+    next_seq: int
+
+
+@dataclass
+class Execution:
+    """One finished (or still running) execution, as the recorder saw it."""
+
+    abs_path: str | None
+    kernel_id: str
+    msg_id: str
+    cell_id: str | None
+    code: str
+    outputs: list[dict[str, Any]]
+    execution_count: int | None
+    status: str
+    started: float
+    ended: float | None
+    display_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deleted_cells: Sequence[str] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.kernel_id}/{self.msg_id}"
+
+
+class History:
+    """The writer's view of the tree. Not thread-safe: one writer thread owns it."""
+
+    def __init__(
+        self,
+        content: ContentWriter | None = None,
+        read_notebook: Callable[[str], dict[str, Any] | None] | None = None,
+        max_output_bytes: int = 5_000_000,
+    ) -> None:
+        self.content = content or ContentWriter()
+        self.read_notebook = read_notebook or (lambda _path: None)
+        self.max_output_bytes = max_output_bytes
+        self.heads: OrderedDict[int, Head] = OrderedDict()
+        self.displays: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
+        self.reported: set[int] = set()
+
+    def forget(self) -> None:
+        """Drop caches after a rolled-back transaction."""
+        self.heads.clear()
+        self.content.forget()
+
+    # -- notebooks and heads -------------------------------------------------
+
+    def notebook_id(self, conn: Connection, abs_path: str, create: bool = True) -> int | None:
+        """Return the id of the live notebook at ``abs_path``, creating it (seeded from disk)."""
+        row = conn.execute(
+            select(notebooks.c.id)
+            .where(notebooks.c.abs_path == abs_path, notebooks.c.deleted.is_(None))
+            .order_by(notebooks.c.id.desc())
+        ).first()
+        if row is not None:
+            return int(row.id)
+        if not create:
+            return None
+        nb_id = conn.execute(
+            notebooks.insert().values(uid=uuid.uuid4().hex, abs_path=abs_path, created=time.time())
+        ).inserted_primary_key[0]  # type: ignore[index]
+        on_disk = self.read_notebook(abs_path)
+        if on_disk is not None:
+            self._record_file_cells(conn, nb_id, on_disk, "save")
+        return int(nb_id)
+
+    def head(self, conn: Connection, nb_id: int) -> Head:
+        cached = self.heads.get(nb_id)
+        if cached is not None:
+            self.heads.move_to_end(nb_id)
+            return cached
+        nb = conn.execute(select(notebooks.c.head_id).where(notebooks.c.id == nb_id)).one()
+        next_seq = conn.execute(
+            select(func.coalesce(func.max(states.c.seq), 0)).where(states.c.notebook_id == nb_id)
+        ).scalar_one()
+        head = Head(nb_id, None, [], [], None, None, int(next_seq) + 1)
+        if nb.head_id is not None:
+            row = conn.execute(
+                select(states.c.layout_blob, states.c.sources_key, states.c.metadata_blob).where(
+                    states.c.id == nb.head_id
+                )
+            ).one()
+            head.state_id = nb.head_id
+            head.version_ids, head.cells = load_refs(conn, row.layout_blob)
+            head.sources_key = row.sources_key
+            head.metadata_blob = row.metadata_blob
+        self.heads[nb_id] = head
+        if len(self.heads) > HEAD_CACHE:
+            self.heads.popitem(last=False)
+        return head
+
+    def move_head(self, conn: Connection, nb_id: int, state_id: str) -> None:
+        conn.execute(notebooks.update().where(notebooks.c.id == nb_id).values(head_id=state_id))
+        self.heads.pop(nb_id, None)
+
+    def make_state(
+        self,
+        conn: Connection,
+        nb_id: int,
+        event: str,
+        cells: Sequence[CellRef],
+        *,
+        parent: Head | None = None,
+        created: float | None = None,
+        metadata_blob: int | None = None,
+        **columns: Any,
+    ) -> str:
+        """Insert a state with ``cells`` as a child of Head, move Head onto it; return its id."""
+        head = parent or self.head(conn, nb_id)
+        version_ids = [self.content.put_version(conn, c) for c in cells]
+        state_id = uuid.uuid4().hex
+        key = model.sources_key(cells)
+        conn.execute(
+            states.insert().values(
+                id=state_id,
+                notebook_id=nb_id,
+                parent_id=head.state_id,
+                seq=head.next_seq,
+                created=created or time.time(),
+                event=event,
+                layout_blob=self.content.put_layout(conn, version_ids),
+                metadata_blob=metadata_blob if metadata_blob is not None else head.metadata_blob,
+                sources_key=key,
+                **columns,
+            )
+        )
+        before = {c.cell_id: c for c in head.cells}
+        changed = [
+            {
+                "notebook_id": nb_id,
+                "cell_id": c.cell_id,
+                "seq": head.next_seq,
+                "state_id": state_id,
+                "version_id": vid,
+            }
+            for c, vid in zip(cells, version_ids, strict=True)
+            if before.get(c.cell_id) != c
+        ]
+        if changed:
+            conn.execute(state_cells.insert(), changed)
+        conn.execute(notebooks.update().where(notebooks.c.id == nb_id).values(head_id=state_id))
+        self.heads[nb_id] = Head(
+            nb_id,
+            state_id,
+            version_ids,
+            list(cells),
+            key,
+            metadata_blob if metadata_blob is not None else head.metadata_blob,
+            head.next_seq + 1,
+        )
+        self.heads.move_to_end(nb_id)
+        return state_id
+
+    # -- events ---------------------------------------------------------------
+
+    def record_document(
+        self, conn: Connection, abs_path: str, cells: Sequence[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Apply a document report: a new edit state, a Head move, or nothing.
+
+        Returns ``{"head": id, "created": bool, "moved": bool}``.
+        """
+        nb_id = self.notebook_id(conn, abs_path)
+        assert nb_id is not None
+        self.reported.add(nb_id)
+        head = self.head(conn, nb_id)
+        reported = []
+        for cell in cells:
+            _, digest = self.content.put_text(conn, cell["source"])
+            reported.append(ReportedCell(cell["id"], cell["cell_type"], digest))
+        doc = model.document_cells(head.cells, reported)
+        if model.same_cells(doc, head.cells):
+            return {"head": head.state_id, "created": False, "moved": False}
+        key = model.sources_key(doc)
+        if key != head.sources_key:
+            match = conn.execute(
+                select(states.c.id)
+                .where(states.c.notebook_id == nb_id, states.c.sources_key == key)
+                .order_by(states.c.seq.desc())
+                .limit(1)
+            ).first()
+            if match is not None:
+                self.move_head(conn, nb_id, match.id)
+                return {"head": match.id, "created": False, "moved": True}
+        changed = model.changed_cells(head.cells, doc)
+        text = next((c["source"] for c in cells if changed and c["id"] == changed[0].cell_id), "")
+        preview = model.preview(text) or f"{len(doc)} cells"
+        state_id = self.make_state(
+            conn,
+            nb_id,
+            "edit",
+            doc,
+            parent=head,
+            cell_id=changed[0].cell_id if len(changed) == 1 else None,
+            preview=preview,
+        )
+        return {"head": state_id, "created": True, "moved": False}
+
+    def record_execution(self, conn: Connection, ex: Execution) -> str | None:
+        """Make the execute state of a finished execution; return its id (None if unattributed)."""
+        conn.execute(running.delete().where(running.c.key == ex.key))
+        if ex.abs_path is None:
+            return None
+        nb_id = self.notebook_id(conn, ex.abs_path)
+        assert nb_id is not None
+        head = self.head(conn, nb_id)
+        code_id, code_hash = self.content.put_text(conn, ex.code)
+        outputs_id, outputs_hash = self.content.put_json(conn, ex.outputs)
+        cell_id = ex.cell_id
+        known = {c.cell_id for c in head.cells}
+        if cell_id and cell_id not in known and nb_id in self.reported:
+            # the document is reported and has no such cell: a console on this kernel
+            cell_id = None
+        cells, _ = model.executed_cells(
+            head.cells, cell_id, code_hash, outputs_hash, ex.execution_count, ex.deleted_cells
+        )
+        cells = self._apply_display_updates(conn, ex.kernel_id, nb_id, cells, ex.display_updates)
+        for out in ex.outputs:
+            display_id = (out.get("transient") or {}).get("display_id")
+            if display_id and cell_id:
+                self.displays[(ex.kernel_id, display_id)] = (nb_id, cell_id)
+                if len(self.displays) > DISPLAY_CACHE:
+                    self.displays.popitem(last=False)
+        return self.make_state(
+            conn,
+            nb_id,
+            "execute",
+            cells,
+            parent=head,
+            created=ex.ended or time.time(),
+            cell_id=ex.cell_id,
+            execution_count=ex.execution_count,
+            status=ex.status,
+            started=ex.started,
+            ended=ex.ended,
+            code_blob=code_id,
+            outputs_blob=outputs_id,
+            kernel_id=ex.kernel_id,
+            preview=model.preview(ex.code),
+        )
+
+    def _apply_display_updates(
+        self,
+        conn: Connection,
+        kernel_id: str,
+        nb_id: int,
+        cells: list[CellRef],
+        updates: dict[str, dict[str, Any]],
+    ) -> list[CellRef]:
+        for display_id, update in updates.items():
+            target = self.displays.get((kernel_id, display_id))
+            if target is None or target[0] != nb_id:
+                continue
+            for i, cell in enumerate(cells):
+                if cell.cell_id != target[1] or cell.outputs is None:
+                    continue
+                blob_id = self.content.blob_id(conn, cell.outputs)
+                outputs = read_json(conn, blob_id) or []
+                updated = apply_display_update(outputs, display_id, update, self.max_output_bytes)
+                if updated is not None:
+                    _, digest = self.content.put_json(conn, updated)
+                    cells[i] = CellRef(
+                        cell.cell_id,
+                        cell.cell_type,
+                        cell.source,
+                        digest,
+                        cell.execution_count,
+                        cell.metadata,
+                    )
+        return cells
+
+    def record_progress(self, conn: Connection, ex: Execution, packed_outputs: bytes) -> None:
+        """Keep a running execution's outputs so far (replacing the previous ones)."""
+        nb_id = self.notebook_id(conn, ex.abs_path) if ex.abs_path else None
+        values = dict(
+            notebook_id=nb_id,
+            kernel_id=ex.kernel_id,
+            cell_id=ex.cell_id,
+            code=ex.code,
+            execution_count=ex.execution_count,
+            started=ex.started,
+            updated=time.time(),
+            outputs=packed_outputs,
+        )
+        updated = conn.execute(running.update().where(running.c.key == ex.key).values(**values))
+        if updated.rowcount == 0:
+            conn.execute(running.insert().values(key=ex.key, **values))
+
+    def record_file(
+        self, conn: Connection, abs_path: str, nb: dict[str, Any], event: str
+    ) -> str | None:
+        """Make a ``save`` or ``external`` state if the file differs from Head; return its id."""
+        nb_id = self.notebook_id(conn, abs_path)
+        assert nb_id is not None
+        return self._record_file_cells(conn, nb_id, nb, event)
+
+    def _record_file_cells(
+        self, conn: Connection, nb_id: int, nb: dict[str, Any], event: str
+    ) -> str | None:
+        head = self.head(conn, nb_id)
+        cells = []
+        for i, cell in enumerate(nb.get("cells") or []):
+            cells.append(
+                self._file_cell(conn, cell, head.cells[i] if i < len(head.cells) else None)
+            )
+        metadata = nb.get("metadata") or {}
+        metadata_blob, _ = self.content.put_json(conn, metadata)
+        same_metadata = metadata_blob == head.metadata_blob or (
+            head.metadata_blob is None and not metadata
+        )
+        if (
+            head.state_id is not None
+            and same_metadata
+            and self._same_content(conn, head.cells, cells)
+        ):
+            return None
+        preview = "saved in Jupyter" if event == "save" else "changed on disk"
+        return self.make_state(
+            conn, nb_id, event, cells, parent=head, metadata_blob=metadata_blob, preview=preview
+        )
+
+    def _file_cell(
+        self, conn: Connection, cell: dict[str, Any], same_place: CellRef | None
+    ) -> CellRef:
+        cell_type = cell.get("cell_type", "code")
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(source)
+        _, source_hash = self.content.put_text(conn, source)
+        cell_id = model.safe_text(str(cell.get("id") or ""))
+        if not cell_id:
+            # nbformat < 4.5 has no ids: keep the id of the same cell in Head, else a new one
+            if (
+                same_place
+                and same_place.cell_type == cell_type
+                and same_place.source == source_hash
+            ):
+                cell_id = same_place.cell_id
+            else:
+                cell_id = uuid.uuid4().hex[:8]
+        outputs_hash = None
+        if cell_type == "code":
+            outputs = [clean_output(dict(o)) for o in cell.get("outputs") or []]
+            _, outputs_hash = self.content.put_json(conn, outputs)
+        metadata = cell.get("metadata") or {}
+        metadata_hash = self.content.put_json(conn, metadata)[1] if metadata else None
+        count = cell.get("execution_count") if cell_type == "code" else None
+        return CellRef(str(cell_id), cell_type, source_hash, outputs_hash, count, metadata_hash)
+
+    def _same_content(self, conn: Connection, a: Sequence[CellRef], b: Sequence[CellRef]) -> bool:
+        """Compare cells as a file would hold them (outputs without transient ids)."""
+        if [(c.cell_id, c.cell_type, c.source, c.metadata) for c in a] != [
+            (c.cell_id, c.cell_type, c.source, c.metadata) for c in b
+        ]:
+            return False
+        for x, y in zip(a, b, strict=True):
+            if x.outputs == y.outputs:
+                continue
+            left = read_json(conn, self.content.blob_id(conn, x.outputs)) or []
+            right = read_json(conn, self.content.blob_id(conn, y.outputs)) or []
+            if [clean_output(o) for o in left] != [clean_output(o) for o in right]:
+                return False
+        return True
+
+    def restore(
+        self, conn: Connection, abs_path: str, state_id: str, cell_id: str | None = None
+    ) -> dict[str, Any]:
+        """Make a restore state from ``state_id`` (whole, or one cell); return it with its cells.
+
+        Raises LookupError if the state or the cell is not in this notebook.
+        """
+        nb_id = self.notebook_id(conn, abs_path, create=False)
+        row = conn.execute(select(states).where(states.c.id == state_id)).first()
+        if nb_id is None or row is None or row.notebook_id != nb_id:
+            raise LookupError(f"no state {state_id} in this notebook")
+        head = self.head(conn, nb_id)
+        _, target = load_refs(conn, row.layout_blob)
+        try:
+            cells = model.restored_cells(head.cells, target, cell_id)
+        except KeyError:
+            raise LookupError(f"state {state_id[:12]} has no cell {cell_id}") from None
+        what = f"cell {cell_id} of " if cell_id else ""
+        new_id = self.make_state(
+            conn,
+            nb_id,
+            "restore",
+            cells,
+            parent=head,
+            cell_id=cell_id,
+            restored_from=state_id,
+            metadata_blob=row.metadata_blob if cell_id is None else head.metadata_blob,
+            preview=f"restored {what}{state_id[:12]}",
+        )
+        version_ids = self.heads[nb_id].version_ids
+        return {"state": new_id, "cells": load_versions(conn, version_ids)}
+
+    def rename(self, conn: Connection, old_abs: str, new_abs: str) -> int:
+        """Follow a rename or move of a notebook or a folder; return how many notebooks moved."""
+        rows = conn.execute(
+            select(notebooks.c.id, notebooks.c.abs_path).where(
+                notebooks.c.deleted.is_(None),
+                (notebooks.c.abs_path == old_abs) | notebooks.c.abs_path.startswith(old_abs + "/"),
+            )
+        ).all()
+        for r in rows:
+            conn.execute(
+                notebooks.update()
+                .where(notebooks.c.id == r.id)
+                .values(abs_path=new_abs + r.abs_path[len(old_abs) :])
+            )
+        return len(rows)
+
+    def mark_deleted(self, conn: Connection, abs_path: str) -> None:
+        """Keep a deleted notebook's history, but free its path for a new file."""
+        conn.execute(
+            notebooks.update()
+            .where(notebooks.c.abs_path == abs_path, notebooks.c.deleted.is_(None))
+            .values(deleted=time.time())
+        )
+
+    def set_label(self, conn: Connection, state_id: str, label: str | None) -> bool:
+        result = conn.execute(states.update().where(states.c.id == state_id).values(label=label))
+        return result.rowcount > 0
+
+    def recover_running(self, conn: Connection, decode: Callable[[bytes], list[Any]]) -> int:
+        """Turn executions left running by a stopped server into ``incomplete`` states."""
+        rows = conn.execute(select(running).order_by(running.c.started)).all()
+        count = 0
+        for r in rows:
+            nb_path = None
+            if r.notebook_id is not None:
+                nb_path = conn.execute(
+                    select(notebooks.c.abs_path).where(notebooks.c.id == r.notebook_id)
+                ).scalar_one_or_none()
+            ex = Execution(
+                abs_path=nb_path,
+                kernel_id=r.kernel_id or "",
+                msg_id=r.key.split("/")[-1],
+                cell_id=r.cell_id,
+                code=r.code or "",
+                outputs=decode(r.outputs) if r.outputs else [],
+                execution_count=r.execution_count,
+                status="incomplete",
+                started=r.started,
+                ended=r.updated,
+            )
+            conn.execute(running.delete().where(running.c.key == r.key))
+            if self.record_execution(conn, ex) is not None:
+                count += 1
+        return count

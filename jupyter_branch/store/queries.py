@@ -1,0 +1,214 @@
+"""Reading history: notebooks, logs, states, a cell's versions, store counts.
+
+Every function takes a connection (the REST API runs them on worker threads
+with the reader engine, the CLI directly) and returns plain JSON-ready data in
+the wire format of docs/rest-api.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from .content import load_cells, load_versions, read_json, read_text
+from .schema import blobs, cell_versions, notebooks, running, state_cells, states
+
+
+class NotFound(LookupError):
+    """No such notebook or state."""
+
+
+class Ambiguous(LookupError):
+    """A state prefix matches more than one state."""
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="milliseconds")
+
+
+def find_notebook(conn: Connection, abs_path: str) -> Any:
+    """Return the notebook row at ``abs_path`` (live first, else the latest deleted)."""
+    row = conn.execute(
+        select(notebooks)
+        .where(notebooks.c.abs_path == abs_path)
+        .order_by(notebooks.c.deleted.is_not(None), notebooks.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        raise NotFound(f"no history for {abs_path}")
+    return row
+
+
+STATE_COLUMNS = (
+    states.c.id,
+    states.c.parent_id,
+    states.c.seq,
+    states.c.created,
+    states.c.event,
+    states.c.cell_id,
+    states.c.execution_count,
+    states.c.status,
+    states.c.started,
+    states.c.ended,
+    states.c.preview,
+    states.c.label,
+    states.c.restored_from,
+)
+
+
+def state_summary(r: Any) -> dict[str, Any]:
+    duration = None
+    if r.started is not None and r.ended is not None:
+        duration = max(0, round((r.ended - r.started) * 1000))
+    return {
+        "id": r.id,
+        "parent": r.parent_id,
+        "seq": r.seq,
+        "time": iso(r.created),
+        "event": r.event,
+        "cell_id": r.cell_id,
+        "execution_count": r.execution_count,
+        "status": r.status,
+        "duration_ms": duration,
+        "preview": r.preview or "",
+        "label": r.label,
+        "restored_from": r.restored_from,
+    }
+
+
+def log(conn: Connection, nb: Any, since_seq: int = 0) -> list[dict[str, Any]]:
+    """Return the notebook's states oldest first (those after ``since_seq``)."""
+    rows = conn.execute(
+        select(*STATE_COLUMNS)
+        .where(states.c.notebook_id == nb.id, states.c.seq > since_seq)
+        .order_by(states.c.seq)
+    )
+    return [state_summary(r) for r in rows]
+
+
+def running_executions(conn: Connection, nb: Any) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(running.c.key, running.c.cell_id, running.c.code, running.c.started)
+        .where(running.c.notebook_id == nb.id)
+        .order_by(running.c.started)
+    )
+    return [
+        {
+            "key": r.key,
+            "cell_id": r.cell_id,
+            "preview": (r.code or "").strip()[:80],
+            "started": iso(r.started),
+        }
+        for r in rows
+    ]
+
+
+def resolve_state(conn: Connection, nb: Any, ref: str) -> str:
+    """Return the full id of the state of ``nb`` named by ``ref`` (an id or a unique prefix).
+
+    Raises NotFound or Ambiguous.
+    """
+    ref = ref.strip().lower()
+    if not ref or any(c not in "0123456789abcdef" for c in ref):
+        raise NotFound(f"{ref!r} is not a state id")
+    upper = ref + "g"  # every hex id starting with ref sorts below ref + "g"
+    rows = conn.execute(
+        select(states.c.id)
+        .where(states.c.notebook_id == nb.id, states.c.id >= ref, states.c.id < upper)
+        .limit(2)
+    ).all()
+    if not rows:
+        raise NotFound(f"no state {ref} in this notebook")
+    if len(rows) > 1:
+        raise Ambiguous(f"{ref} names more than one state; give more characters")
+    return str(rows[0].id)
+
+
+def state_row(conn: Connection, nb: Any, state_id: str) -> Any:
+    row = conn.execute(
+        select(states).where(states.c.id == state_id, states.c.notebook_id == nb.id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no state {state_id} in this notebook")
+    return row
+
+
+def state_detail(conn: Connection, nb: Any, state_id: str) -> dict[str, Any]:
+    """Return one state: its summary, the notebook metadata, its cells, and what ran."""
+    row = state_row(conn, nb, state_id)
+    detail = state_summary(row)
+    detail["metadata"] = read_json(conn, row.metadata_blob) or {}
+    detail["cells"] = load_cells(conn, row.layout_blob)
+    detail["kernel_id"] = row.kernel_id
+    detail["started"] = iso(row.started)
+    detail["ended"] = iso(row.ended)
+    if row.event == "execute":
+        detail["code"] = read_text(conn, row.code_blob)
+        detail["outputs"] = read_json(conn, row.outputs_blob) or []
+    return detail
+
+
+def cell_history(conn: Connection, nb: Any, cell_id: str, limit: int = 500) -> list[dict[str, Any]]:
+    """Return the versions of one cell, newest first, each with the state that made it."""
+    rows = conn.execute(
+        select(state_cells.c.version_id, *STATE_COLUMNS)
+        .join(states, states.c.id == state_cells.c.state_id)
+        .where(state_cells.c.notebook_id == nb.id, state_cells.c.cell_id == cell_id)
+        .order_by(state_cells.c.seq.desc())
+        .limit(limit)
+    ).all()
+    cells = load_versions(conn, list(dict.fromkeys(r.version_id for r in rows)))
+    by_version = dict(zip(dict.fromkeys(r.version_id for r in rows), cells, strict=True))
+    return [{"state": state_summary(r), "cell": by_version[r.version_id]} for r in rows]
+
+
+def info(conn: Connection) -> dict[str, int]:
+    """Return counts of what the store holds."""
+    blob_count, raw, stored = conn.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(blobs.c.size), 0),
+            func.coalesce(func.sum(func.length(blobs.c.data)), 0),
+        ).select_from(blobs)
+    ).one()
+    return {
+        "notebooks": conn.execute(select(func.count()).select_from(notebooks)).scalar_one(),
+        "states": conn.execute(select(func.count()).select_from(states)).scalar_one(),
+        "cell_versions": conn.execute(select(func.count()).select_from(cell_versions)).scalar_one(),
+        "blobs": int(blob_count),
+        "content_bytes": int(raw),
+        "stored_bytes": int(stored),
+        "running": conn.execute(select(func.count()).select_from(running)).scalar_one(),
+    }
+
+
+def notebook_list(conn: Connection) -> list[dict[str, Any]]:
+    """Return every notebook with its state count and last activity."""
+    counts = (
+        select(
+            states.c.notebook_id,
+            func.count().label("n"),
+            func.max(states.c.created).label("last"),
+        )
+        .group_by(states.c.notebook_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(notebooks, counts.c.n, counts.c.last)
+        .outerjoin(counts, counts.c.notebook_id == notebooks.c.id)
+        .order_by(notebooks.c.abs_path)
+    )
+    return [
+        {
+            "abs_path": r.abs_path,
+            "states": r.n or 0,
+            "last": iso(r.last),
+            "head": r.head_id,
+            "deleted": iso(r.deleted),
+        }
+        for r in rows
+    ]

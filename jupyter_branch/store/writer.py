@@ -1,0 +1,260 @@
+"""The one writer: a thread that applies queued operations to the store in batches.
+
+The event loop never waits on the database. Callers ``submit`` a function
+``fn(conn, history, *args)`` and get a ``concurrent.futures.Future``. The
+thread takes whatever is queued (up to ``BATCH``), runs it in one ``BEGIN
+IMMEDIATE`` transaction with a savepoint per operation, and commits once.
+
+Failures are sorted in two kinds:
+- the store is unusable (locked past the busy timeout, read-only, disk full,
+  corrupt, gone): the batch goes back to the front of the queue, nothing is
+  lost, ``problem`` says what is wrong in plain words, and the thread retries
+  with a growing pause until the store works again;
+- an operation is wrong (bad input, a bug): only that operation fails, its
+  future gets the exception, the rest of the batch commits.
+Past ``max_backlog`` queued operations new ones are refused (logged), so a
+store that stays down cannot eat the server's memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from .engine import StoreEngines
+from .history import History
+
+log = logging.getLogger("jupyter_branch")
+
+BATCH = 500
+
+
+class BacklogFull(RuntimeError):
+    """The store has been failing for long enough that the queue reached its bound."""
+
+
+def describe_store_error(err: BaseException) -> str:
+    """Return what is wrong with the store, in words a user can act on."""
+    text = str(getattr(err, "orig", err) or err).lower()
+    if "locked" in text or "busy" in text:
+        return (
+            "The history database is locked by another program; "
+            "recording will resume when it is released."
+        )
+    if "readonly" in text or "read-only" in text or "attempt to write" in text:
+        return "The history database is read-only; recording is paused until it can be written."
+    if "full" in text or "no space" in text:
+        return (
+            "The disk holding the history database is full; "
+            "recording is paused until space is freed."
+        )
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return (
+            "The history database is damaged; recording is paused. "
+            "Move the file aside to start a new one."
+        )
+    if "unable to open" in text or "no such" in text or "disk i/o" in text:
+        return (
+            "The history database cannot be opened (was it deleted or moved?); recording is paused."
+        )
+    return f"The history database failed: {getattr(err, 'orig', err)}"
+
+
+def is_store_failure(err: BaseException) -> bool:
+    """Return True when ``err`` is the store failing rather than one operation being wrong."""
+    if isinstance(err, IntegrityError):
+        return False
+    return isinstance(err, (OperationalError, DBAPIError)) or (
+        isinstance(err, OSError) and not isinstance(err, FileNotFoundError)
+    )
+
+
+@dataclass
+class _Op:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    future: Future[Any] = field(default_factory=Future)
+    coalesce_key: str | None = None
+
+
+class StoreUnavailable(RuntimeError):
+    """The store is not open (yet); the message says why in plain words."""
+
+
+class Writer:
+    """Owns the write engine and the ``History`` and applies operations in order.
+
+    ``opener`` opens the store; it is called on the writer thread, and called
+    again after a failure, so a store that is missing or broken at start is
+    picked up as soon as it works.
+    """
+
+    def __init__(
+        self,
+        opener: Callable[[], StoreEngines] | StoreEngines,
+        history: History,
+        *,
+        max_backlog: int = 200_000,
+    ) -> None:
+        if isinstance(opener, StoreEngines):
+            self.engines: StoreEngines | None = opener
+            self._opener: Callable[[], StoreEngines] = lambda: opener
+        else:
+            self.engines = None
+            self._opener = opener
+        self.history = history
+        self.max_backlog = max_backlog
+        self._queue: deque[_Op] = deque()
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._busy = False
+        self.problem: str | None = None
+        self.problem_since: float | None = None
+        self.committed_ops = 0
+        self.refused_ops = 0
+        self._thread = threading.Thread(target=self._run, name="jupyter-branch-writer", daemon=True)
+        self._thread.start()
+
+    @property
+    def backlog(self) -> int:
+        return len(self._queue)
+
+    def submit(
+        self, fn: Callable[..., Any], *args: Any, coalesce_key: str | None = None
+    ) -> Future[Any]:
+        """Queue ``fn(conn, history, *args)``; return a future of its result.
+
+        Operations with the same ``coalesce_key`` still queued are replaced by
+        the newer one (used for a running cell's outputs so far). Raises
+        ``BacklogFull`` when the queue is at its bound.
+        """
+        op = _Op(fn, args, coalesce_key=coalesce_key)
+        with self._cond:
+            if self._stopping:
+                raise RuntimeError("the history writer is stopped")
+            if coalesce_key is not None:
+                for i, queued in enumerate(self._queue):
+                    if queued.coalesce_key == coalesce_key:
+                        queued.future.cancel()
+                        self._queue[i] = op
+                        return op.future
+            if len(self._queue) >= self.max_backlog:
+                self.refused_ops += 1
+                raise BacklogFull(
+                    f"{len(self._queue)} history writes are waiting for the store; "
+                    "this one was refused"
+                )
+            self._queue.append(op)
+            self._cond.notify()
+        return op.future
+
+    def flush(self, timeout: float | None = 30) -> bool:
+        """Wait until everything queued so far is committed; return False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._queue or self._busy:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+        return True
+
+    def stop(self, timeout: float = 30) -> None:
+        """Commit what is queued (waiting up to ``timeout``), then stop the thread."""
+        self.flush(timeout)
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self._thread.join(timeout=5)
+
+    def require_engines(self) -> StoreEngines:
+        """Return the open store. Raises StoreUnavailable with the reason."""
+        if self.engines is None:
+            raise StoreUnavailable(self.problem or "The history database is being opened.")
+        return self.engines
+
+    def _open(self) -> None:
+        if self.engines is None:
+            self.engines = self._opener()
+
+    def _run(self) -> None:
+        pause = 0.2
+        try:
+            self._open()
+        except Exception as err:
+            self.problem, self.problem_since = describe_store_error(err), time.time()
+            log.error(
+                "jupyter-branch: %s (%s). Jupyter works; history is paused.", self.problem, err
+            )
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if self._stopping and (not self._queue or self.problem):
+                    return
+                batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
+                self._busy = True
+            try:
+                self._open()
+                self._apply(batch)
+            except Exception as err:  # the store itself failed: keep everything, retry later
+                self.history.forget()
+                with self._cond:
+                    self._queue.extendleft(reversed([op for op in batch if not op.future.done()]))
+                    self._busy = False
+                    self._cond.notify_all()
+                message = describe_store_error(err)
+                if message != self.problem:
+                    log.error("jupyter-branch: %s (%s)", message, err)
+                    self.problem, self.problem_since = message, time.time()
+                with self._cond:
+                    self._cond.wait(pause)
+                pause = min(pause * 2, 5.0)
+                continue
+            pause = 0.2
+            if self.problem:
+                log.warning("jupyter-branch: the history database works again")
+                self.problem = self.problem_since = None
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+    def _apply(self, batch: list[_Op]) -> None:
+        results: list[tuple[_Op, Any, BaseException | None]] = []
+        assert self.engines is not None
+        with self.engines.writer.begin() as conn:
+            for op in batch:
+                if op.future.cancelled():
+                    continue
+                results.append((op, *self._run_op(conn, op)))
+        self.committed_ops += len(results)
+        for op, value, error in results:
+            if op.future.cancelled():
+                continue
+            if error is not None:
+                op.future.set_exception(error)
+            else:
+                op.future.set_result(value)
+
+    def _run_op(self, conn: Connection, op: _Op) -> tuple[Any, BaseException | None]:
+        savepoint = conn.begin_nested()
+        try:
+            value = op.fn(conn, self.history, *op.args)
+        except Exception as err:
+            savepoint.rollback()
+            if is_store_failure(err):
+                raise
+            self.history.forget()
+            log.warning("jupyter-branch: a history write was refused: %s", err, exc_info=True)
+            return None, err
+        savepoint.commit()
+        return value, None

@@ -1,0 +1,135 @@
+/**
+ * Tests of the REST client: URLs, request bodies, and how failures are turned
+ * into messages a user can read.
+ */
+
+import { ServerConnection } from '@jupyterlab/services';
+
+import {
+  APIError,
+  getTree,
+  NOT_INSTALLED_MESSAGE,
+  postDocument,
+  requestAPI
+} from '../api';
+
+const settings = ServerConnection.makeSettings({
+  baseUrl: 'http://localhost:8888/lab-base/'
+});
+
+function answer(status: number, body: string, statusText = ''): Response {
+  return {
+    ok: status >= 200 && status < 300,
+    status,
+    statusText,
+    text: async () => body
+  } as unknown as Response;
+}
+
+/** The APIError a promise rejects with. */
+async function failure(promise: Promise<unknown>): Promise<APIError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as APIError;
+  }
+  throw new Error('the request did not fail');
+}
+
+describe('requestAPI', () => {
+  let makeRequest: jest.SpyInstance;
+
+  beforeEach(() => {
+    makeRequest = jest.spyOn(ServerConnection, 'makeRequest');
+  });
+
+  afterEach(() => {
+    makeRequest.mockRestore();
+  });
+
+  it('calls the endpoint below the server base URL and parses JSON', async () => {
+    makeRequest.mockResolvedValue(answer(200, '{"ok": true}'));
+    const data = await requestAPI<{ ok: boolean }>('info', {}, settings);
+    expect(data).toEqual({ ok: true });
+    expect(makeRequest.mock.calls[0][0]).toBe(
+      'http://localhost:8888/lab-base/jupyter-branch/api/info'
+    );
+  });
+
+  it('says the server extension is missing on a bare 404', async () => {
+    makeRequest.mockResolvedValue(
+      answer(404, '<html><body>404 : Not Found</body></html>', 'Not Found')
+    );
+    const error = await failure(requestAPI('info', {}, settings));
+    expect(error).toBeInstanceOf(APIError);
+    expect(error.status).toBe(404);
+    expect(error.message).toBe(NOT_INSTALLED_MESSAGE);
+    expect(error.message).toMatch(/not installed or not enabled/);
+  });
+
+  it("surfaces the server's message on a JSON error", async () => {
+    makeRequest.mockResolvedValue(
+      answer(503, '{"message": "The history store is unavailable: disk full"}')
+    );
+    const error = await failure(requestAPI('info', {}, settings));
+    expect(error.status).toBe(503);
+    expect(error.message).toBe('The history store is unavailable: disk full');
+  });
+
+  it('keeps a 404 that carries a message (no history yet)', async () => {
+    makeRequest.mockResolvedValue(
+      answer(404, '{"message": "No history for notebook a.ipynb"}')
+    );
+    const error = await failure(getTree('a.ipynb', settings));
+    expect(error.status).toBe(404);
+    expect(error.message).toBe('No history for notebook a.ipynb');
+  });
+
+  it('reports an unreachable server in words', async () => {
+    makeRequest.mockRejectedValue(new TypeError('Failed to fetch'));
+    const error = await failure(requestAPI('info', {}, settings));
+    expect(error.status).toBe(0);
+    expect(error.message).toMatch(/Could not reach the Jupyter server/);
+  });
+});
+
+describe('endpoint functions', () => {
+  let makeRequest: jest.SpyInstance;
+
+  beforeEach(() => {
+    makeRequest = jest.spyOn(ServerConnection, 'makeRequest');
+  });
+
+  afterEach(() => {
+    makeRequest.mockRestore();
+  });
+
+  it('getTree encodes the notebook path as a query parameter', async () => {
+    makeRequest.mockResolvedValue(
+      answer(200, '{"notebook": "x", "head": null, "states": []}')
+    );
+    await getTree('work dir/a&b.ipynb', settings);
+    expect(makeRequest.mock.calls[0][0]).toBe(
+      'http://localhost:8888/lab-base/jupyter-branch/api/tree?path=work%20dir%2Fa%26b.ipynb'
+    );
+  });
+
+  it('postDocument POSTs the report as JSON', async () => {
+    makeRequest.mockResolvedValue(
+      answer(200, '{"head": "s1", "created": true}')
+    );
+    const report = {
+      path: 'a.ipynb',
+      cells: [{ id: 'c1', cell_type: 'code' as const, source: 'x = 1' }],
+      reason: 'execute' as const
+    };
+    const reply = await postDocument(report, settings);
+    expect(reply).toEqual({ head: 's1', created: true });
+    const [url, init] = makeRequest.mock.calls[0];
+    expect(url).toBe(
+      'http://localhost:8888/lab-base/jupyter-branch/api/document'
+    );
+    expect(init.method).toBe('POST');
+    expect(JSON.parse(init.body)).toEqual(report);
+  });
+});

@@ -1,0 +1,188 @@
+"""A client that drives a kernel the way JupyterLab does, for integration tests.
+
+It creates a notebook session over REST, opens the kernel websocket with the
+``v1.kernel.websocket.jupyter.org`` subprotocol (binary frames), and sends
+``execute_request``s whose metadata carries ``cellId`` as JupyterLab's cell
+executor does. Nothing here is mocked: the server and the kernel are real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import nbformat
+
+V1 = "v1.kernel.websocket.jupyter.org"
+
+
+def pack_v1(channel: str, msg: dict[str, Any]) -> bytes:
+    """Encode a message as the v1 subprotocol frame (offsets table, then the parts)."""
+    parts = [
+        json.dumps(msg[key]).encode() for key in ("header", "parent_header", "metadata", "content")
+    ]
+    chan = channel.encode()
+    offsets = [8 * (1 + 1 + len(parts) + 1)]
+    offsets.append(offsets[-1] + len(chan))
+    for part in parts:
+        offsets.append(offsets[-1] + len(part))
+    head = len(offsets).to_bytes(8, "little") + b"".join(o.to_bytes(8, "little") for o in offsets)
+    return head + chan + b"".join(parts)
+
+
+def unpack_v1(frame: bytes) -> tuple[str, dict[str, Any]]:
+    count = int.from_bytes(frame[:8], "little")
+    offsets = [int.from_bytes(frame[8 * (i + 1) : 8 * (i + 2)], "little") for i in range(count)]
+    channel = frame[offsets[0] : offsets[1]].decode()
+    parts = [frame[offsets[i] : offsets[i + 1]] for i in range(1, count - 1)]
+    keys = ("header", "parent_header", "metadata", "content")
+    msg = {key: json.loads(parts[i]) for i, key in enumerate(keys)}
+    return channel, msg
+
+
+def write_notebook(root: Any, name: str, sources: list[str] | None = None) -> str:
+    """Write a small notebook file under ``root``; return its API path."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    for src in sources or []:
+        nb.cells.append(nbformat.v4.new_code_cell(src))
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return name
+
+
+class LabLikeClient:
+    """One notebook's session and kernel websocket."""
+
+    def __init__(self, jp_fetch: Any, jp_ws_fetch: Any, path: str) -> None:
+        self.jp_fetch = jp_fetch
+        self.jp_ws_fetch = jp_ws_fetch
+        self.path = path
+        self.session_id = ""
+        self.kernel_id = ""
+        self.client_session = uuid.uuid4().hex
+        self.ws: Any = None
+        self._pending: Any = None  # a read kept across timeouts, so no frame is lost
+
+    async def start(self) -> LabLikeClient:
+        body = {"path": self.path, "type": "notebook", "name": "", "kernel": {"name": "python3"}}
+        r = await self.jp_fetch("api", "sessions", method="POST", body=json.dumps(body))
+        session = json.loads(r.body)
+        self.session_id, self.kernel_id = session["id"], session["kernel"]["id"]
+        await self.connect()
+        return self
+
+    async def connect(self) -> None:
+        self.ws = await self.jp_ws_fetch(
+            "api",
+            "kernels",
+            self.kernel_id,
+            "channels",
+            params={"session_id": self.client_session},
+            subprotocols=[V1],
+        )
+
+    def close(self) -> None:
+        if self.ws is not None:
+            self.ws.close()
+            self.ws = None
+
+    def send_execute(self, code: str, cell_id: str | None) -> str:
+        msg_id = uuid.uuid4().hex
+        header = {
+            "msg_id": msg_id,
+            "msg_type": "execute_request",
+            "username": "test",
+            "session": self.client_session,
+            "date": "",
+            "version": "5.3",
+        }
+        metadata: dict[str, Any] = {"cellId": cell_id} if cell_id else {}
+        content = {
+            "code": code,
+            "silent": False,
+            "store_history": True,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        }
+        msg = {"header": header, "parent_header": {}, "metadata": metadata, "content": content}
+        self.ws.write_message(pack_v1("shell", msg), binary=True)
+        return msg_id
+
+    async def wait_idle(self, msg_id: str, timeout: float = 60) -> list[dict[str, Any]]:
+        """Collect iopub messages of ``msg_id`` until the kernel goes idle for it."""
+        seen = []
+
+        async def loop() -> None:
+            while True:
+                frame = await asyncio.shield(self._next())
+                if frame is None:
+                    raise ConnectionError("websocket closed")
+                channel, msg = unpack_v1(frame)
+                if channel != "iopub" or msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                seen.append(msg)
+                content = msg["content"]
+                if msg["header"]["msg_type"] == "status" and content["execution_state"] == "idle":
+                    return
+
+        await asyncio.wait_for(loop(), timeout)
+        return seen
+
+    async def wait_ready(self, timeout: float = 60) -> None:
+        """Ask for kernel_info until its iopub status arrives, as the server's nudge does.
+
+        Both the shell reply and an iopub message must come back: after a restart
+        the server's iopub subscription needs a moment to join again.
+        """
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            msg_id = uuid.uuid4().hex
+            header = {
+                "msg_id": msg_id,
+                "msg_type": "kernel_info_request",
+                "username": "test",
+                "session": self.client_session,
+                "date": "",
+                "version": "5.3",
+            }
+            msg = {"header": header, "parent_header": {}, "metadata": {}, "content": {}}
+            self.ws.write_message(pack_v1("shell", msg), binary=True)
+            seen: set[str] = set()
+            end = asyncio.get_running_loop().time() + 1.0
+            while "shell" not in seen or "iopub" not in seen:
+                left = end - asyncio.get_running_loop().time()
+                if left <= 0:
+                    break
+                try:
+                    frame = await asyncio.wait_for(asyncio.shield(self._next()), left)
+                except TimeoutError:
+                    break
+                channel, got = unpack_v1(frame)
+                if got["parent_header"].get("msg_id") == msg_id:
+                    seen.add(channel)
+            if "shell" in seen and "iopub" in seen:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("the kernel did not answer")
+
+    def _next(self) -> Any:
+        if self._pending is None or self._pending.done():
+            self._pending = asyncio.ensure_future(self.ws.read_message())
+        return self._pending
+
+    async def restart(self) -> None:
+        """Restart the kernel over REST and wait until it answers again."""
+        await self.jp_fetch("api", "kernels", self.kernel_id, "restart", method="POST", body="{}")
+        await self.wait_ready()
+
+    async def execute(self, code: str, cell_id: str | None = None) -> list[dict[str, Any]]:
+        return await self.wait_idle(self.send_execute(code, cell_id))

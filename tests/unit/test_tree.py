@@ -1,0 +1,236 @@
+"""The tree and Head rules of SPEC ("Branching"), on a real store."""
+
+from __future__ import annotations
+
+from jupyter_branch.store import queries
+
+
+def test_seed_scenario_undo_then_edit_makes_a_branch(store):
+    store.report(("c1", "x = 1"))
+    run1 = store.execute("c1", "x = 1", "1\n")
+    store.report(("c1", "x = 2"))
+    run2 = store.execute("c1", "x = 2", "2\n")
+    moved = store.report(("c1", "x = 1"))  # ctrl-z back to the first text
+    assert moved == {"head": run1, "created": False, "moved": True}
+    store.report(("c1", "x = 1; x + 10"))
+    run3 = store.execute("c1", "x = 1; x + 10", "11\n")
+
+    states = {s["id"]: s for s in store.log()["states"]}
+    edit = states[run3]["parent"]
+    assert states[edit]["event"] == "edit"
+    assert states[edit]["parent"] == run1, "the new run branches off the x = 1 line"
+    assert states[run2]["parent"] != run1 and run2 in states, "the x = 2 run stays reachable"
+    assert store.log()["head"] == run3
+    assert store.state(run2)["cells"][0]["outputs"][0]["text"] == "2\n"
+
+
+def test_re_executions_keep_every_old_output(store):
+    store.report(("c1", "print(1)"))
+    for i in range(3):
+        store.execute("c1", "print(1)", f"run {i}\n")
+    versions = store.service.cell_history(store.nb, "c1")
+    texts = [v["cell"]["outputs"][0]["text"] for v in versions if v["cell"]["outputs"]]
+    assert texts == ["run 2\n", "run 1\n", "run 0\n"], "newest first, none lost"
+
+
+def test_a_report_identical_to_head_makes_nothing(store):
+    first = store.report(("c1", "a"), ("c2", "b", "markdown"))
+    again = store.report(("c1", "a"), ("c2", "b", "markdown"))
+    assert first["created"] and not again["created"] and not again["moved"]
+    assert len(store.log()["states"]) == 1
+
+
+def test_edit_keeps_outputs_of_cells_it_did_not_touch(store):
+    store.report(("c1", "x = 1"), ("c2", "y = 2"))
+    store.execute("c1", "x = 1", "one\n")
+    edit = store.report(("c1", "x = 1"), ("c2", "y = 3"))["head"]
+    cells = store.state(edit)["cells"]
+    assert cells[0]["outputs"][0]["text"] == "one\n"
+    assert cells[1]["source"] == "y = 3"
+
+
+def test_execution_of_an_unknown_cell_is_appended_when_the_document_is_not_reported(store):
+    store.files[store.nb] = {
+        "cells": [
+            {
+                "id": "a",
+                "cell_type": "code",
+                "source": "1",
+                "outputs": [],
+                "execution_count": None,
+                "metadata": {},
+            }
+        ],
+        "metadata": {},
+    }
+    state = store.execute("zz", "2", "2\n")
+    assert store.sources(state) == ["1", "2"]
+
+
+def test_console_execution_on_a_reported_notebook_leaves_cells_alone(store):
+    store.report(("c1", "x = 1"))
+    state = store.execute("console-cell", "x", "1\n")
+    detail = store.state(state)
+    assert store.sources(state) == ["x = 1"]
+    assert detail["code"] == "x" and detail["outputs"][0]["text"] == "1\n", "still recorded"
+
+
+def test_execution_without_cell_id_is_recorded(store):
+    store.report(("c1", "x = 1"))
+    state = store.execute(None, "print('api client')", "api client\n")
+    detail = store.state(state)
+    assert detail["cell_id"] is None and detail["outputs"][0]["text"] == "api client\n"
+
+
+def test_deleted_cells_are_dropped_on_the_next_execution(store):
+    store.report(("c1", "a"), ("c2", "b"))
+    state = store.execute("c1", "a", deleted_cells=("c2",))
+    assert [c["id"] for c in store.state(state)["cells"]] == ["c1"]
+
+
+def test_display_update_from_a_later_execution_reaches_the_earlier_cell(store):
+    store.report(("c1", "h = display('0%', display_id=True)"), ("c2", "h.update('100%')"))
+    shown = {
+        "output_type": "display_data",
+        "data": {"text/plain": "'0%'"},
+        "metadata": {},
+        "transient": {"display_id": "d1"},
+    }
+    store.execute("c1", "h = display('0%', display_id=True)", shown)
+    later = store.execute(
+        "c2",
+        "h.update('100%')",
+        display_updates={"d1": {"data": {"text/plain": "'100%'"}, "metadata": {}}},
+    )
+    first_cell = store.state(later)["cells"][0]
+    assert first_cell["outputs"][0]["data"]["text/plain"] == "'100%'"
+
+
+def test_restore_whole_state_and_one_cell(store):
+    store.report(("c1", "a = 1"), ("c2", "b = 1"))
+    old = store.execute("c1", "a = 1", "a1\n")
+    store.report(("c1", "a = 2"), ("c2", "b = 2"))
+    current = store.execute("c1", "a = 2", "a2\n")
+
+    restored = store.service.restore(store.nb, old[:8]).result(10)
+    assert [c["source"] for c in restored["cells"]] == ["a = 1", "b = 1"]
+    assert restored["cells"][0]["outputs"][0]["text"] == "a1\n"
+    summary = {s["id"]: s for s in store.log()["states"]}[restored["state"]]
+    assert summary["event"] == "restore" and summary["parent"] == current
+    assert summary["restored_from"] == old and store.log()["head"] == restored["state"]
+
+    store.report(("c1", "a = 3"), ("c2", "b = 3"))
+    one = store.service.restore(store.nb, current, "c1").result(10)
+    assert [c["source"] for c in one["cells"]] == ["a = 2", "b = 3"]
+
+
+def test_save_identical_to_head_makes_no_state_and_a_change_does(store):
+    store.report(("c1", "x = 1"))
+    store.execute("c1", "x = 1", "1\n")
+    saved = {
+        "cells": [
+            {
+                "id": "c1",
+                "cell_type": "code",
+                "source": "x = 1",
+                "metadata": {},
+                "execution_count": 1,
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": "1\n"}],
+            }
+        ],
+        "metadata": {},
+    }
+    before = len(store.log()["states"])
+    assert store.run(lambda h, c: h.record_file(c, store.nb, saved, "save")) is None
+    saved["cells"][0]["source"] = "x = 99"
+    made = store.run(lambda h, c: h.record_file(c, store.nb, saved, "external"))
+    assert made is not None and len(store.log()["states"]) == before + 1
+    assert store.sources(made) == ["x = 99"]
+
+
+def test_old_notebooks_without_cell_ids_keep_stable_ids(store):
+    old_format = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": "1",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+            }
+        ],
+        "metadata": {},
+    }
+    store.files[store.nb] = old_format
+    first = store.run(lambda h, c: h.notebook_id(c, store.nb))
+    assert first
+    old_format["cells"].append({"cell_type": "markdown", "source": "two", "metadata": {}})
+    state = store.run(lambda h, c: h.record_file(c, store.nb, old_format, "external"))
+    ids = [c["id"] for c in store.state(state)["cells"]]
+    root_ids = [c["id"] for c in store.state(store.log()["states"][0]["id"])["cells"]]
+    assert ids[0] == root_ids[0], "the unchanged first cell keeps its id"
+
+
+def test_rename_of_a_notebook_and_of_its_folder(store):
+    nb = str(store.root / "dir" / "a.ipynb")
+    store.report(("c1", "x"), nb=nb)
+    store.run(lambda h, c: h.rename(c, nb, str(store.root / "dir" / "b.ipynb")))
+    assert store.log(str(store.root / "dir" / "b.ipynb"))["states"]
+    store.run(lambda h, c: h.rename(c, str(store.root / "dir"), str(store.root / "moved")))
+    assert len(store.log(str(store.root / "moved" / "b.ipynb"))["states"]) == 1
+
+
+def test_running_outputs_are_kept_and_recovered_after_a_crash(store):
+    import zlib
+
+    from jupyter_branch.model import canonical_json
+    from jupyter_branch.recorder import unpack_running_outputs
+    from jupyter_branch.store.history import Execution
+
+    store.report(("c1", "train()"))
+    ex = Execution(
+        store.nb,
+        "k",
+        "m-run",
+        "c1",
+        "train()",
+        [{"output_type": "stream", "name": "stdout", "text": "epoch 1\n"}],
+        4,
+        "running",
+        1.0,
+        None,
+    )
+    packed = zlib.compress(canonical_json(ex.outputs))
+    store.run(lambda h, c: h.record_progress(c, ex, packed))
+    assert store.log()["running"][0]["cell_id"] == "c1"
+    # a new server starts on the same store
+    recovered = store.run(lambda h, c: h.recover_running(c, unpack_running_outputs))
+    assert recovered == 1
+    last = store.log()["states"][-1]
+    assert last["status"] == "incomplete" and store.log()["running"] == []
+    assert store.state(last["id"])["outputs"][0]["text"] == "epoch 1\n"
+
+
+def test_identical_content_is_stored_once(store):
+    store.report(("c1", "x = 1"))
+    store.execute("c1", "x = 1", "same\n")
+    with store.engines.reader.connect() as conn:
+        before = queries.info(conn)
+    for _ in range(5):
+        store.execute("c1", "x = 1", "same\n")
+    with store.engines.reader.connect() as conn:
+        after = queries.info(conn)
+    assert after["states"] == before["states"] + 5
+    # each run differs only by its execution count: a new layout blob, no new content
+    assert after["blobs"] == before["blobs"] + 5
+    assert after["stored_bytes"] - before["stored_bytes"] <= 5 * 16
+
+
+def test_state_prefixes_resolve_or_are_refused(store):
+    store.report(("c1", "x"))
+    state = store.execute("c1", "x")
+    assert store.service.resolve(store.nb, state[:6]) == state
+    import pytest
+
+    with pytest.raises(queries.NotFound):
+        store.service.resolve(store.nb, "zzzz")
