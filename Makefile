@@ -7,6 +7,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PORT ?= 8888
@@ -19,14 +20,14 @@ $(PY):
 
 $(VENV)/.setup-stamp: $(PY) pyproject.toml package.json yarn.lock
 	$(PY) -m pip install -q -e ".[test,dev]"
-	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
+	$(BIN)/jupyter-builder develop --overwrite . >/dev/null
 	touch $@
 
 setup: $(VENV)/.setup-stamp
 	@# the frontend is rebuilt when its sources are newer than the built extension
 	@if [ -n "$$(find labextension style schema -newer jupyter_branch/labextension/package.json -type f 2>/dev/null | head -1)" ] \
 	    || [ ! -f jupyter_branch/labextension/package.json ]; then \
-	  PATH="$(CURDIR)/$(BIN):$$PATH" jlpm build; fi
+	  jlpm build; fi
 
 lab: setup
 	$(BIN)/jupyter lab --ServerApp.root_dir=examples --ServerApp.ip=127.0.0.1 \
@@ -39,13 +40,13 @@ test-python: setup
 	$(BIN)/python -m pytest
 
 test-js: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" jlpm test
+	jlpm test
 
 lint: setup
-	$(BIN)/ruff check jupyter_branch tests bench
-	$(BIN)/ruff format --check jupyter_branch tests bench
+	$(BIN)/ruff check jupyter_branch tests $(wildcard bench)
+	$(BIN)/ruff format --check jupyter_branch tests $(wildcard bench)
 	$(BIN)/mypy
-	PATH="$(CURDIR)/$(BIN):$$PATH" jlpm lint:check
+	jlpm lint:check
 
 clean:
 	rm -rf $(VENV) node_modules lib jupyter_branch/labextension
