@@ -105,7 +105,7 @@ class History:
         ).inserted_primary_key[0]  # type: ignore[index]
         on_disk = self.read_notebook(abs_path)
         if on_disk is not None:
-            self._record_file_cells(conn, nb_id, on_disk, "save")
+            self._record_file_cells(conn, nb_id, on_disk, "save", "the file when history began")
         return int(nb_id)
 
     def head(self, conn: Connection, nb_id: int) -> Head:
@@ -339,7 +339,7 @@ class History:
         return self._record_file_cells(conn, nb_id, nb, event)
 
     def _record_file_cells(
-        self, conn: Connection, nb_id: int, nb: dict[str, Any], event: str
+        self, conn: Connection, nb_id: int, nb: dict[str, Any], event: str, preview: str = ""
     ) -> str | None:
         head = self.head(conn, nb_id)
         cells = []
@@ -358,7 +358,7 @@ class History:
             and self._same_content(conn, head.cells, cells)
         ):
             return None
-        preview = "saved in Jupyter" if event == "save" else "changed on disk"
+        preview = preview or ("saved in Jupyter" if event == "save" else "changed on disk")
         return self.make_state(
             conn, nb_id, event, cells, parent=head, metadata_blob=metadata_blob, preview=preview
         )
