@@ -8,7 +8,19 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { IDocumentReply, IDocumentReport, IInfo, ITree } from './tokens';
+import {
+  ICellHistory,
+  IDiff,
+  IDocumentReply,
+  IDocumentReport,
+  IExportReply,
+  IInfo,
+  IRestoreReply,
+  ISearchReply,
+  IStateCell,
+  IStateDetail,
+  ITree
+} from './tokens';
 
 /**
  * The URL prefix of the server extension, below the server's base URL.
@@ -110,10 +122,137 @@ export function getInfo(settings?: ServerConnection.ISettings): Promise<IInfo> {
  */
 export function getTree(
   path: string,
-  settings?: ServerConnection.ISettings
+  settings?: ServerConnection.ISettings,
+  since = 0
 ): Promise<ITree> {
-  const query = URLExt.objectToQueryString({ path });
+  const query = URLExt.objectToQueryString(since ? { path, since } : { path });
   return requestAPI<ITree>(`tree${query}`, {}, settings);
+}
+
+/**
+ * `GET states/<id>`: one state (id or unique prefix) with its cells.
+ */
+export function getState(
+  path: string,
+  state: string,
+  settings?: ServerConnection.ISettings
+): Promise<IStateDetail> {
+  const query = URLExt.objectToQueryString({ path });
+  return requestAPI<IStateDetail>(
+    `states/${encodeURIComponent(state)}${query}`,
+    {},
+    settings
+  );
+}
+
+/**
+ * `GET cells/<cell_id>`: every version of a cell, newest first.
+ */
+export function getCellHistory(
+  path: string,
+  cellId: string,
+  settings?: ServerConnection.ISettings
+): Promise<ICellHistory> {
+  const query = URLExt.objectToQueryString({ path });
+  return requestAPI<ICellHistory>(
+    `cells/${encodeURIComponent(cellId)}${query}`,
+    {},
+    settings
+  );
+}
+
+/**
+ * `GET diff` between two states, or `POST diff` of a state against cells
+ * (the open document) when `b` is a list of cells.
+ */
+export function getDiff(
+  path: string,
+  a: string,
+  b: string | IStateCell[],
+  settings?: ServerConnection.ISettings
+): Promise<IDiff> {
+  if (typeof b === 'string') {
+    const query = URLExt.objectToQueryString({ path, a, b });
+    return requestAPI<IDiff>(`diff${query}`, {}, settings);
+  }
+  return postJSON<IDiff>('diff', { path, a, cells: b }, settings);
+}
+
+/**
+ * `POST restore`: record a restore of a state (or one of its cells) and get
+ * the cells to put into the notebook.
+ */
+export function postRestore(
+  path: string,
+  state: string,
+  cellId: string | null,
+  settings?: ServerConnection.ISettings
+): Promise<IRestoreReply> {
+  return postJSON<IRestoreReply>(
+    'restore',
+    { path, state, cell_id: cellId },
+    settings
+  );
+}
+
+/**
+ * `POST export`: write a state as a new clean notebook next to the original.
+ */
+export function postExport(
+  path: string,
+  state: string,
+  outputs: boolean,
+  settings?: ServerConnection.ISettings
+): Promise<IExportReply> {
+  return postJSON<IExportReply>('export', { path, state, outputs }, settings);
+}
+
+/**
+ * `PUT labels`: set (or, with null, remove) a state's label.
+ */
+export function putLabel(
+  path: string,
+  state: string,
+  label: string | null,
+  settings?: ServerConnection.ISettings
+): Promise<{ state: string; label: string | null }> {
+  return requestAPI(
+    'labels',
+    {
+      method: 'PUT',
+      body: JSON.stringify({ path, state, label }),
+      headers: { 'Content-Type': 'application/json' }
+    },
+    settings
+  );
+}
+
+/**
+ * `GET search`: states whose code, markdown or text outputs match `query`.
+ */
+export function getSearch(
+  path: string,
+  query: string,
+  settings?: ServerConnection.ISettings
+): Promise<ISearchReply> {
+  const qs = URLExt.objectToQueryString({ path, q: query });
+  return requestAPI<ISearchReply>(`search${qs}`, {}, settings);
+}
+
+function postJSON<T>(
+  endPoint: string,
+  body: unknown,
+  settings?: ServerConnection.ISettings
+): Promise<T> {
+  return requestAPI<T>(
+    endPoint,
+    {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json' }
+    },
+    settings
+  );
 }
 
 /**
@@ -123,15 +262,7 @@ export function postDocument(
   report: IDocumentReport,
   settings?: ServerConnection.ISettings
 ): Promise<IDocumentReply> {
-  return requestAPI<IDocumentReply>(
-    'document',
-    {
-      method: 'POST',
-      body: JSON.stringify(report),
-      headers: { 'Content-Type': 'application/json' }
-    },
-    settings
-  );
+  return postJSON<IDocumentReply>('document', report, settings);
 }
 
 /**

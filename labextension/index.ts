@@ -1,6 +1,6 @@
 /**
  * The JupyterLab plugins of jupyter-branch, and nothing else: wiring of the
- * history panel, its commands and the document reporter into the application.
+ * history panel, its commands, settings and the document reporter.
  */
 
 import {
@@ -10,12 +10,14 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { refreshIcon } from '@jupyterlab/ui-components';
 
-// Both are needed during activation: the reporter must watch notebooks as
-// soon as they open, and the panel's tab belongs in the sidebar from the start.
+// Needed during activation: the reporter must watch notebooks as soon as
+// they open, and the panel's tab belongs in the sidebar from the start.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { addCommands } from './commands';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { DEFAULT_DEBOUNCE_MS, DocumentReporter } from './reporter';
 import { CommandIDs } from './tokens';
@@ -32,18 +34,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description:
     'Every cell execution kept as a tree of notebook states: browse, restore, branch and export notebook history.',
   autoStart: true,
-  requires: [INotebookTracker],
+  requires: [INotebookTracker, IRenderMimeRegistry],
   optional: [ICommandPalette, ILayoutRestorer, ISettingRegistry, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
+    rendermime: IRenderMimeRegistry,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null
   ) => {
-    translator = translator ?? nullTranslator;
-    const trans = translator.load('jupyter-branch');
+    const trans = (translator ?? nullTranslator).load('jupyter-branch');
     const serverSettings = app.serviceManager.serverSettings;
     const reporter = new DocumentReporter({
       tracker,
@@ -51,25 +53,36 @@ const plugin: JupyterFrontEndPlugin<void> = {
       debounceMs: DEFAULT_DEBOUNCE_MS
     });
 
-    const panel = new HistoryPanel({ tracker, serverSettings, translator });
+    const panel = new HistoryPanel({
+      tracker,
+      rendermime,
+      commands: app.commands,
+      trans,
+      serverSettings
+    });
     app.shell.add(panel, 'right', { rank: 900 });
     restorer?.add(panel, panel.id);
 
-    app.commands.addCommand(CommandIDs.openPanel, {
-      label: trans.__('Show Notebook History'),
-      caption: trans.__('Open the jupyter-branch notebook history sidebar'),
-      describedBy: { args: { type: 'object', properties: {} } },
-      execute: () => app.shell.activateById(panel.id)
+    addCommands({
+      app,
+      panel,
+      tracker,
+      reporter,
+      rendermime,
+      trans,
+      serverSettings
     });
-    app.commands.addCommand(CommandIDs.refresh, {
-      label: trans.__('Refresh Notebook History'),
-      icon: refreshIcon,
-      describedBy: { args: { type: 'object', properties: {} } },
-      execute: () => panel.refresh()
-    });
+
     const category = trans.__('Notebook History');
-    palette?.addItem({ command: CommandIDs.openPanel, category });
-    palette?.addItem({ command: CommandIDs.refresh, category });
+    for (const command of [
+      CommandIDs.openPanel,
+      CommandIDs.refresh,
+      CommandIDs.toggleTree,
+      CommandIDs.search,
+      CommandIDs.cellHistory
+    ]) {
+      palette?.addItem({ command, category });
+    }
 
     if (settingRegistry) {
       const apply = (settings: ISettingRegistry.ISettings) => {

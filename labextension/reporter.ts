@@ -108,6 +108,15 @@ export class DocumentReporter implements IDisposable {
   }
 
   /**
+   * Report one notebook now (before a restore, say) and wait for the server.
+   * Resolves false if the report could not be recorded.
+   */
+  flush(panel: NotebookPanel, reason: ReportReason): Promise<boolean> {
+    const watcher = this._watchers.get(panel);
+    return watcher ? watcher.flush(reason) : Promise.resolve(true);
+  }
+
+  /**
    * Send a report; the failure of one is logged once, never thrown.
    */
   async send(report: IDocumentReport): Promise<boolean> {
@@ -181,7 +190,7 @@ class NotebookWatcher implements IDisposable {
     }
     // An edit still waiting for the idle delay is sent while the model exists.
     if (this._timer !== null && this._model && !this._model.isDisposed) {
-      this.flush('idle');
+      void this.flush('idle');
     }
     this._isDisposed = true;
     this._cancelTimer();
@@ -194,28 +203,32 @@ class NotebookWatcher implements IDisposable {
   }
 
   /**
-   * Report now, cancelling any pending idle report. Does not wait for the
-   * server: callers (notably execution) must not be held up.
+   * Report now, cancelling any pending idle report. Callers that must not be
+   * held up (execution) ignore the promise; it resolves once the server
+   * answered (true) or the report failed (false).
    */
-  flush(reason: ReportReason): void {
+  flush(reason: ReportReason): Promise<boolean> {
     this._cancelTimer();
     const model = this._model;
     if (this._isDisposed || !model || model.isDisposed) {
-      return;
+      return Promise.resolve(true);
     }
     const cells = reportedCells(model);
     const key = JSON.stringify(cells);
     if (key === this._lastSent) {
-      return;
+      return this._inFlight ?? Promise.resolve(true);
     }
     this._lastSent = key;
     const path = this._panel.context.localPath;
-    void this._reporter.send({ path, cells, reason }).then(ok => {
+    const sent = this._reporter.send({ path, cells, reason }).then(ok => {
       // Let the next trigger retry, unless something newer went out since.
       if (!ok && this._lastSent === key) {
         this._lastSent = null;
       }
+      return ok;
     });
+    this._inFlight = sent;
+    return sent;
   }
 
   private _start(): void {
@@ -233,7 +246,7 @@ class NotebookWatcher implements IDisposable {
     }, this);
     context.saveState.connect((_, state) => {
       if (state === 'started') {
-        this.flush('save');
+        void this.flush('save');
       }
     }, this);
     this._watchUndo();
@@ -242,7 +255,7 @@ class NotebookWatcher implements IDisposable {
   private _schedule(): void {
     this._cancelTimer();
     this._timer = setTimeout(
-      () => this.flush('idle'),
+      () => void this.flush('idle'),
       this._reporter.debounceMs
     );
   }
@@ -259,7 +272,7 @@ class NotebookWatcher implements IDisposable {
     args: { notebook: Notebook }
   ): void {
     if (args.notebook === this._panel.content) {
-      this.flush('execute');
+      void this.flush('execute');
     }
   }
 
@@ -302,10 +315,11 @@ class NotebookWatcher implements IDisposable {
     if (event.type === 'undo') {
       // Older Yjs versions, and undo run inside an outer transaction, emit
       // this before the model has seen the change; a 0 ms delay lets it land.
-      setTimeout(() => this.flush('undo'), 0);
+      setTimeout(() => void this.flush('undo'), 0);
     }
   };
 
+  private _inFlight: Promise<boolean> | null = null;
   private _isDisposed = false;
   private _lastSent: string | null = null;
   private _model: INotebookModel | null = null;

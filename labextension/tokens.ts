@@ -12,7 +12,17 @@
  */
 export const CommandIDs = {
   openPanel: 'jupyter-branch:open-panel',
-  refresh: 'jupyter-branch:refresh'
+  refresh: 'jupyter-branch:refresh',
+  toggleTree: 'jupyter-branch:toggle-tree',
+  search: 'jupyter-branch:search',
+  openState: 'jupyter-branch:open-state',
+  diffState: 'jupyter-branch:diff-state',
+  restoreState: 'jupyter-branch:restore-state',
+  restoreCell: 'jupyter-branch:restore-cell',
+  exportState: 'jupyter-branch:export-state',
+  exportStateNoOutputs: 'jupyter-branch:export-state-no-outputs',
+  labelState: 'jupyter-branch:label-state',
+  cellHistory: 'jupyter-branch:cell-history'
 } as const;
 
 /**
@@ -24,6 +34,8 @@ export interface IStoreInfo {
   size_bytes: number;
   notebooks: number;
   states: number;
+  content_bytes: number;
+  stored_bytes: number;
 }
 
 /**
@@ -31,9 +43,10 @@ export interface IStoreInfo {
  */
 export interface IInfo {
   version: string;
-  store: IStoreInfo;
+  store: IStoreInfo | null;
   ok: boolean;
   message: string | null;
+  writer: { backlog: number; committed: number; refused: number };
 }
 
 /**
@@ -47,6 +60,8 @@ export type StateEvent = 'execute' | 'edit' | 'restore' | 'save' | 'external';
 export interface IState {
   id: string;
   parent: string | null;
+  /** Order of creation within the notebook (parents before children). */
+  seq: number;
   /** ISO-8601 timestamp. */
   time: string;
   event: StateEvent;
@@ -56,6 +71,106 @@ export interface IState {
   preview: string;
   label: string | null;
   duration_ms: number | null;
+  restored_from: string | null;
+}
+
+/**
+ * An nbformat output, as recorded.
+ */
+export interface IOutput {
+  output_type: string;
+  [key: string]: unknown;
+}
+
+/**
+ * One cell of a state (nbformat 4 shape, source as one string).
+ */
+export interface IStateCell {
+  id: string;
+  cell_type: CellType;
+  source: string;
+  metadata: Record<string, unknown>;
+  outputs?: IOutput[];
+  execution_count?: number | null;
+}
+
+/**
+ * `GET states/<id>`: one state with its cells (and, for an execution, what ran).
+ */
+export interface IStateDetail extends IState {
+  metadata: Record<string, unknown>;
+  cells: IStateCell[];
+  kernel_id: string | null;
+  started: string | null;
+  ended: string | null;
+  code?: string | null;
+  outputs?: IOutput[];
+}
+
+/**
+ * `GET cells/<cell_id>`: every version of one cell, newest first.
+ */
+export interface ICellHistory {
+  notebook: string;
+  cell_id: string;
+  versions: { state: IState; cell: IStateCell }[];
+}
+
+/**
+ * One cell's entry in a diff.
+ */
+export interface IDiffCell {
+  cell_id: string;
+  cell_type: CellType;
+  change: 'added' | 'removed' | 'modified' | 'moved' | 'unchanged';
+  source_diff: string[];
+  outputs_changed: boolean;
+  outputs_diff: string[];
+  source_a: string | null;
+  source_b: string | null;
+}
+
+/**
+ * `GET diff` / `POST diff`: differences from state `a` to `b` (null: the document).
+ */
+export interface IDiff {
+  a: string;
+  b: string | null;
+  cells: IDiffCell[];
+}
+
+/**
+ * `POST restore`: the restore state made and the cells to put in the notebook.
+ */
+export interface IRestoreReply {
+  state: string;
+  cells: IStateCell[];
+}
+
+/**
+ * `POST export`: where the new notebook was written.
+ */
+export interface IExportReply {
+  path: string;
+  state: string;
+  outputs: boolean;
+}
+
+/**
+ * `GET search`: matches, newest first.
+ */
+export interface ISearchReply {
+  notebook: string;
+  query: string;
+  matches: ISearchMatch[];
+}
+
+export interface ISearchMatch {
+  state: IState;
+  cell_id: string;
+  cell_type: CellType;
+  where: 'source' | 'outputs';
+  snippet: string;
 }
 
 /**
@@ -65,6 +180,13 @@ export interface ITree {
   notebook: string;
   head: string | null;
   states: IState[];
+  /** Executions still running, with their outputs so far kept on the server. */
+  running?: {
+    key: string;
+    cell_id: string | null;
+    preview: string;
+    started: string;
+  }[];
 }
 
 /**

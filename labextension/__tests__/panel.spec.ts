@@ -1,15 +1,21 @@
 /**
- * Tests of the history sidebar's formatting and rendering.
+ * Tests of the history sidebar: formatting, rows of the timeline, branch
+ * points, and plain-words messages.
  */
 
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { nullTranslator } from '@jupyterlab/translation';
+import { CommandRegistry } from '@lumino/commands';
 import { Signal } from '@lumino/signaling';
+import { Widget } from '@lumino/widgets';
 
 import { APIError, NOT_INSTALLED_MESSAGE } from '../api';
-import { ITree } from '../tokens';
-import { HistoryPanel, relativeTime } from '../widgets/panel';
+import { IState, ITree } from '../tokens';
+import { HistoryPanel } from '../widgets/panel';
+import { formatBytes, formatDuration, relativeTime } from '../widgets/timeline';
 
-describe('relativeTime', () => {
+describe('formatting', () => {
   const now = Date.parse('2025-01-10T12:00:00Z');
 
   it.each([
@@ -25,84 +31,195 @@ describe('relativeTime', () => {
   it('returns what it cannot parse unchanged', () => {
     expect(relativeTime('yesterday-ish', now)).toBe('yesterday-ish');
   });
+
+  it('formats durations and sizes', () => {
+    expect(formatDuration(850)).toBe('850 ms');
+    expect(formatDuration(12345)).toBe('12.3 s');
+    expect(formatDuration(245000)).toBe('4 min 5 s');
+    expect(formatBytes(812)).toBe('812 bytes');
+    expect(formatBytes(1500)).toBe('1.5 KB');
+    expect(formatBytes(3_200_000)).toBe('3.2 MB');
+  });
 });
+
+function state(
+  id: string,
+  parent: string | null,
+  seq: number,
+  preview: string,
+  extra: Partial<IState> = {}
+): IState {
+  return {
+    id,
+    parent,
+    seq,
+    time: new Date(Date.now() - (100 - seq) * 60000).toISOString(),
+    event: 'execute',
+    cell_id: 'abcdef0123456789',
+    execution_count: seq,
+    status: 'ok',
+    preview,
+    label: null,
+    duration_ms: 12,
+    restored_from: null,
+    ...extra
+  };
+}
 
 describe('HistoryPanel', () => {
   function makeTracker(path: string | null): INotebookTracker {
     const tracker = {
-      currentWidget: path === null ? null : { context: { localPath: path } }
+      currentWidget: path === null ? null : { context: { localPath: path } },
+      activeCell: null
     } as any;
     tracker.currentChanged = new Signal(tracker);
+    tracker.activeCellChanged = new Signal(tracker);
     return tracker;
   }
 
-  const tree: ITree = {
+  function makePanel(
+    path: string | null,
+    fetchTree: (p: string, s: number) => Promise<ITree>
+  ) {
+    const panel = new HistoryPanel({
+      tracker: makeTracker(path),
+      rendermime: {} as IRenderMimeRegistry,
+      commands: new CommandRegistry(),
+      trans: nullTranslator.load('jupyter-branch'),
+      fetchTree
+    });
+    Widget.attach(panel, document.body);
+    return panel;
+  }
+
+  // x = 1 ran; x = 2 ran; back to x = 1; x = 1; x + 10 ran (SPEC's seed)
+  const seed: ITree = {
     notebook: 'a.ipynb',
-    head: 's2',
+    head: 'e3',
     states: [
-      {
-        id: 's1',
-        parent: null,
-        time: new Date(Date.now() - 120000).toISOString(),
-        event: 'execute',
-        cell_id: 'abcdef0123456789',
-        execution_count: 1,
-        status: 'ok',
-        preview: 'import numpy',
-        label: null,
-        duration_ms: 12
-      },
-      {
-        id: 's2',
-        parent: 's1',
-        time: new Date().toISOString(),
+      state('e1', null, 1, 'x = 1'),
+      state('d2', 'e1', 2, 'x = 2', {
         event: 'edit',
-        cell_id: null,
         execution_count: null,
-        status: null,
-        preview: 'x = 1',
-        label: null,
-        duration_ms: null
-      }
+        status: null
+      }),
+      state('e2', 'd2', 3, 'x = 2'),
+      state('d3', 'e1', 4, 'x = 1; x + 10', {
+        event: 'edit',
+        execution_count: null,
+        status: null
+      }),
+      state('e3', 'd3', 5, 'x = 1; x + 10')
     ]
   };
 
-  it('lists states newest first and marks the head', async () => {
-    const panel = new HistoryPanel({
-      tracker: makeTracker('a.ipynb'),
-      fetchTree: async () => tree
-    });
+  it('shows the current branch newest first, marks Head and the branch point', async () => {
+    const panel = makePanel('a.ipynb', async () => seed);
     await panel.refresh();
-    const items = Array.from(panel.node.querySelectorAll('li'));
-    expect(items.map(li => li.dataset.stateId)).toEqual(['s2', 's1']);
-    expect(items[0].classList.contains('jp-mod-head')).toBe(true);
-    expect(items[1].textContent).toContain('cell abcdef01');
-    expect(items[1].textContent).toContain('2 min ago');
-    expect(items[1].textContent).toContain('import numpy');
+    const rows = Array.from(
+      panel.node.querySelectorAll<HTMLElement>('.jp-BranchRow')
+    );
+    expect(rows.map(r => r.dataset.stateId)).toEqual(['e3', 'd3', 'e1']);
+    expect(rows[0].classList.contains('jp-mod-head')).toBe(true);
+    expect(rows[0].textContent).toContain('x = 1; x + 10');
+    expect(rows[2].querySelector('.jp-BranchRow-branches')!.textContent).toBe(
+      '⑂ 1'
+    );
+    expect(
+      rows[2].querySelector<HTMLElement>('.jp-BranchRow-branches')!.title
+    ).toContain('1 other branch starts here');
+    expect(rows[1].querySelector('.jp-BranchRow-branches')).toBeNull();
+    panel.dispose();
+  });
+
+  it('opens another branch on request and offers the way back', async () => {
+    const panel = makePanel('a.ipynb', async () => seed);
+    await panel.refresh();
+    panel.model.viewTip = panel.model.graph!.tipOf('d2')!.id;
+    const rows = Array.from(
+      panel.node.querySelectorAll<HTMLElement>('.jp-BranchRow')
+    );
+    expect(rows.map(r => r.dataset.stateId)).toEqual(['e2', 'd2', 'e1']);
+    const banner = panel.node.querySelector<HTMLElement>(
+      '.jp-BranchPanel-banner'
+    )!;
+    expect(banner.hidden).toBe(false);
+    banner.querySelector('button')!.click();
+    const back = Array.from(
+      panel.node.querySelectorAll<HTMLElement>('.jp-BranchRow')
+    );
+    expect(back[0].dataset.stateId).toBe('e3');
+    panel.dispose();
+  });
+
+  it('selecting a row shows the actions for that state', async () => {
+    const panel = makePanel('a.ipynb', async () => seed);
+    await panel.refresh();
+    panel.node
+      .querySelector<HTMLElement>('.jp-BranchRow[data-state-id="e1"]')!
+      .click();
+    expect(panel.selected?.id).toBe('e1');
+    const actions = Array.from(
+      panel.node.querySelectorAll<HTMLElement>('.jp-BranchPanel-action')
+    );
+    expect(actions.map(a => a.textContent)).toEqual([
+      'Open',
+      'Diff',
+      'Restore',
+      'Restore cell',
+      'Export',
+      'Label…'
+    ]);
     panel.dispose();
   });
 
   it('shows the plain-words error when the server extension is missing', async () => {
-    const panel = new HistoryPanel({
-      tracker: makeTracker('a.ipynb'),
-      fetchTree: async () => {
-        throw new APIError(NOT_INSTALLED_MESSAGE, 404);
-      }
+    const panel = makePanel('a.ipynb', async () => {
+      throw new APIError(NOT_INSTALLED_MESSAGE, 404);
     });
     await panel.refresh();
     const message = panel.node.querySelector('.jp-BranchPanel-message')!;
     expect(message.textContent).toBe(NOT_INSTALLED_MESSAGE);
     expect(message.classList.contains('jp-mod-error')).toBe(true);
-    expect(panel.node.querySelectorAll('li')).toHaveLength(0);
+    expect(panel.node.querySelectorAll('.jp-BranchRow')).toHaveLength(0);
+    panel.dispose();
+  });
+
+  it('says there is no history yet, without alarm, for a new notebook', async () => {
+    const panel = makePanel('new.ipynb', async () => {
+      throw new APIError('no history for /root/new.ipynb', 404);
+    });
+    await panel.refresh();
+    const message = panel.node.querySelector('.jp-BranchPanel-message')!;
+    expect(message.textContent).toContain('No history yet');
+    expect(message.classList.contains('jp-mod-error')).toBe(false);
     panel.dispose();
   });
 
   it('asks for a notebook when none is open', async () => {
     const fetchTree = jest.fn();
-    const panel = new HistoryPanel({ tracker: makeTracker(null), fetchTree });
+    const panel = makePanel(null, fetchTree);
     await panel.refresh();
     expect(fetchTree).not.toHaveBeenCalled();
     expect(panel.node.textContent).toContain('Open a notebook');
+    panel.dispose();
+  });
+
+  it('renders only the rows in view of a long history', async () => {
+    const states: IState[] = [];
+    for (let i = 1; i <= 10000; i++) {
+      states.push(state(`s${i}`, i > 1 ? `s${i - 1}` : null, i, `step ${i}`));
+    }
+    const panel = makePanel('big.ipynb', async () => ({
+      notebook: 'big.ipynb',
+      head: 's10000',
+      states
+    }));
+    await panel.refresh();
+    const rows = panel.node.querySelectorAll('.jp-BranchRow');
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.length).toBeLessThan(100);
+    expect((rows[0] as HTMLElement).dataset.stateId).toBe('s10000');
     panel.dispose();
   });
 });

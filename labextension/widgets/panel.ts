@@ -1,140 +1,168 @@
 /**
- * The "Notebook history" sidebar: the states of the active notebook, newest
- * first, as plain Lumino DOM (no React, to stay small).
+ * The "Notebook history" sidebar: for the active notebook, its current branch
+ * as a timeline (or all branches as a compact tree), the versions of the
+ * selected cell, and search; the selected state's actions; storage used.
  *
- * It reads `GET tree` for the notebook the tracker considers current, every
- * few seconds while visible and whenever the current notebook changes.
+ * It owns layout and user interaction only: data comes from `HistoryModel`,
+ * actions run as commands (`CommandIDs`) so menus and the palette share them.
  */
 
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ServerConnection } from '@jupyterlab/services';
-import {
-  ITranslator,
-  nullTranslator,
-  TranslationBundle
-} from '@jupyterlab/translation';
+import { TranslationBundle } from '@jupyterlab/translation';
+import { CommandRegistry } from '@lumino/commands';
 import { Message } from '@lumino/messaging';
-import { Widget } from '@lumino/widgets';
+import { Menu, Panel, StackedPanel, Widget } from '@lumino/widgets';
 
-import { APIError, getTree, NOT_INSTALLED_MESSAGE } from '../api';
+import { APIError, getInfo, getTree, NOT_INSTALLED_MESSAGE } from '../api';
 import { branchIcon } from '../icons';
-import { IState, ITree } from '../tokens';
+import { HistoryModel, ITimelineRow, ITreeRow } from '../model';
+import { CommandIDs, IState, ITree } from '../tokens';
+import { CellHistoryView } from './cellhistory';
+import { SearchView } from './search';
+import { formatBytes, RowRenderer, VirtualList } from './timeline';
 
-/**
- * How often the panel refreshes while visible, in milliseconds.
- */
-export const REFRESH_INTERVAL_MS = 3000;
+/** How often the panel asks for new states while visible, in milliseconds. */
+export const REFRESH_INTERVAL_MS = 2000;
 
-/**
- * Fetches a notebook's tree; `getTree` unless a test substitutes it.
- */
-export type TreeFetcher = (path: string) => Promise<ITree>;
+type View = 'timeline' | 'tree' | 'cell' | 'search';
 
-/**
- * "just now", "42 s ago", "5 min ago", "3 h ago", "2 d ago", or the date for
- * anything older than a week. Times in the future (clock skew) are "just now".
- */
-export function relativeTime(iso: string, now: number = Date.now()): string {
-  const then = Date.parse(iso);
-  if (Number.isNaN(then)) {
-    return iso;
-  }
-  const seconds = Math.floor((now - then) / 1000);
-  if (seconds < 5) {
-    return 'just now';
-  }
-  if (seconds < 60) {
-    return `${seconds} s ago`;
-  }
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) {
-    return `${minutes} min ago`;
-  }
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) {
-    return `${hours} h ago`;
-  }
-  const days = Math.floor(hours / 24);
-  if (days < 7) {
-    return `${days} d ago`;
-  }
-  return new Date(then).toLocaleDateString();
-}
-
-/**
- * The sidebar listing the current notebook's history.
- */
-export class HistoryPanel extends Widget {
+export class HistoryPanel extends Panel {
   constructor(options: HistoryPanel.IOptions) {
     super();
-    const trans = (options.translator ?? nullTranslator).load('jupyter-branch');
-    this._trans = trans;
     this.id = 'jupyter-branch-history';
     this.addClass('jp-BranchPanel');
     this.title.icon = branchIcon;
-    this.title.caption = trans.__('Notebook history');
-
-    const settings = options.serverSettings;
-    this._fetchTree = options.fetchTree ?? (path => getTree(path, settings));
+    this.title.caption = options.trans.__('Notebook history');
+    this._trans = options.trans;
+    this._rows = new RowRenderer(options.trans);
+    this._commands = options.commands;
     this._tracker = options.tracker;
-    this._tracker.currentChanged.connect(() => {
-      if (this.isVisible) {
-        void this.refresh();
-      }
-    }, this);
+    this._settings = options.serverSettings;
+    const settings = options.serverSettings;
+    this.model = new HistoryModel(
+      options.fetchTree ?? ((path, since) => getTree(path, settings, since))
+    );
+    this.model.changed.connect(this._update, this);
 
-    const header = document.createElement('div');
-    header.className = 'jp-BranchPanel-header';
-    const title = document.createElement('h2');
-    title.className = 'jp-BranchPanel-title';
-    title.textContent = trans.__('Notebook history');
-    this._notebookNode.className = 'jp-BranchPanel-notebook';
-    header.append(title, this._notebookNode);
-    this._messageNode.className = 'jp-BranchPanel-message';
-    this._listNode.className = 'jp-BranchPanel-list';
-    this.node.append(header, this._messageNode, this._listNode);
+    this._timeline = new VirtualList<ITimelineRow>(48, this._rows.timelineRow);
+    this._tree = new VirtualList<ITreeRow>(28, (row, i) =>
+      this._rows.treeRow(row, i)
+    );
+    this._cell = new CellHistoryView({
+      tracker: options.tracker,
+      rendermime: options.rendermime,
+      commands: options.commands,
+      serverSettings: settings,
+      trans: options.trans
+    });
+    this._search = new SearchView({
+      tracker: options.tracker,
+      commands: options.commands,
+      serverSettings: settings,
+      trans: options.trans
+    });
+    this._stack.addClass('jp-BranchPanel-stack');
+    for (const view of [this._timeline, this._tree, this._cell, this._search]) {
+      this._stack.addWidget(view);
+    }
+    this.addWidget(this._header());
+    this.addWidget(this._message);
+    this.addWidget(this._stack);
+    this.addWidget(this._details);
+    this.addWidget(this._footer);
+    this._message.addClass('jp-BranchPanel-message');
+    this._details.addClass('jp-BranchPanel-details');
+    this._footer.addClass('jp-BranchPanel-footer');
+
+    this._rows.selected.connect((_, state) => this.select(state.id));
+    this._rows.opened.connect((_, state) => {
+      this.select(state.id);
+      void this._commands.execute(CommandIDs.openState, { state: state.id });
+    });
+    this._rows.branchesRequested.connect((_, { row, anchor }) =>
+      this._showBranches(row, anchor)
+    );
+    this._tracker.currentChanged.connect(() => void this._follow(), this);
+    this.showView('timeline');
   }
 
-  /**
-   * Fetch and show the current notebook's states. Never rejects: failures are
-   * shown in the panel.
-   */
+  readonly model: HistoryModel;
+
+  /** The API path of the notebook shown. */
+  get path(): string | null {
+    return this.model.path;
+  }
+
+  /** The selected state, if any. */
+  get selected(): IState | null {
+    const id = this._rows.selectedId;
+    return (id && this.model.graph?.get(id)) || null;
+  }
+
+  get view(): View {
+    return this._view;
+  }
+
+  select(id: string | null): void {
+    this._rows.selectedId = id;
+    this._timeline.repaint();
+    this._tree.repaint();
+    this._renderDetails();
+    this._commands.notifyCommandChanged();
+  }
+
+  showView(view: View): void {
+    this._view = view;
+    const target = {
+      timeline: this._timeline,
+      tree: this._tree,
+      cell: this._cell,
+      search: this._search
+    }[view];
+    this._stack.widgets.forEach(w => (w === target ? w.show() : w.hide()));
+    this._tabs.forEach((button, name) =>
+      button.classList.toggle('jp-mod-active', name === view)
+    );
+    if (view === 'search') {
+      this._search.focusInput();
+    }
+    if (view === 'cell') {
+      void this._cell.refresh();
+    }
+    this._update();
+  }
+
+  /** Fetch new states now. Never rejects. */
   async refresh(): Promise<void> {
-    const path = this._tracker.currentWidget?.context.localPath ?? null;
-    const request = ++this._request;
-    if (path === null) {
-      this._busy = false;
-      this._show(null, this._trans.__('Open a notebook to see its history.'));
+    if (this._busy) {
       return;
     }
     this._busy = true;
     try {
-      const tree = await this._fetchTree(path);
-      if (request === this._request) {
-        this._show(tree, null);
-      }
-    } catch (error) {
-      if (request === this._request) {
-        // A 404 carrying the server's own message means "no history yet",
-        // which is not an error; everything else is.
-        const noHistory =
-          error instanceof APIError &&
-          error.status === 404 &&
-          error.message !== NOT_INSTALLED_MESSAGE;
-        this._show(null, (error as Error).message, !noHistory);
+      await this._follow();
+      await this.model.refresh();
+      if (this._view === 'cell') {
+        await this._cell.refresh();
       }
     } finally {
-      if (request === this._request) {
-        this._busy = false;
-        this._notebookNode.textContent = path;
-        this._notebookNode.title = path;
-      }
+      this._busy = false;
     }
   }
 
   dispose(): void {
     this._stopTimer();
+    this._branchMenu?.dispose();
     super.dispose();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    this._startTimer();
+  }
+
+  protected onAfterHide(msg: Message): void {
+    this._stopTimer();
   }
 
   protected onAfterAttach(msg: Message): void {
@@ -147,23 +175,200 @@ export class HistoryPanel extends Widget {
     this._stopTimer();
   }
 
-  protected onAfterShow(msg: Message): void {
-    this._startTimer();
+  private async _follow(): Promise<void> {
+    const path = this._tracker.currentWidget?.context.localPath ?? null;
+    if (path !== this.model.path) {
+      this.select(null);
+      this._notebook.textContent = path ?? '';
+      this._notebook.title = path ?? '';
+      await this.model.setPath(path);
+      void this._refreshStorage();
+    }
   }
 
-  protected onAfterHide(msg: Message): void {
-    this._stopTimer();
+  private _header(): Widget {
+    const header = new Widget();
+    header.addClass('jp-BranchPanel-header');
+    const title = document.createElement('h2');
+    title.className = 'jp-BranchPanel-title';
+    title.textContent = this._trans.__('Notebook history');
+    this._notebook.className = 'jp-BranchPanel-notebook';
+    const tabs = document.createElement('div');
+    tabs.className = 'jp-BranchPanel-tabs';
+    const names: [View, string, string][] = [
+      [
+        'timeline',
+        this._trans.__('Timeline'),
+        this._trans.__('The current branch, newest first')
+      ],
+      [
+        'tree',
+        this._trans.__('Tree'),
+        this._trans.__('Every state and branch')
+      ],
+      [
+        'cell',
+        this._trans.__('Cell'),
+        this._trans.__('Every version of the active cell')
+      ],
+      [
+        'search',
+        this._trans.__('Search'),
+        this._trans.__('Search code, markdown and outputs')
+      ]
+    ];
+    for (const [name, label, caption] of names) {
+      const button = document.createElement('button');
+      button.className = 'jp-BranchPanel-tab';
+      button.dataset.view = name;
+      button.textContent = label;
+      button.title = caption;
+      button.addEventListener('click', () => this.showView(name));
+      this._tabs.set(name, button);
+      tabs.append(button);
+    }
+    this._banner.className = 'jp-BranchPanel-banner';
+    this._banner.hidden = true;
+    header.node.append(title, this._notebook, tabs, this._banner);
+    return header;
+  }
+
+  private _update(): void {
+    const graph = this.model.graph;
+    const error = this.model.error;
+    this._rows.now = Date.now();
+    let message: string | null = null;
+    let isError = false;
+    if (!this.model.path) {
+      message = this._trans.__('Open a notebook to see its history.');
+    } else if (error) {
+      const notYet =
+        error.startsWith('no history') ||
+        (error !== NOT_INSTALLED_MESSAGE && error.includes('no history'));
+      message = notYet
+        ? this._trans.__('No history yet: run a cell or edit this notebook.')
+        : error;
+      isError = !notYet;
+    } else if (graph && graph.states.length === 0) {
+      message = this._trans.__('No states recorded yet.');
+    }
+    const listView = this._view === 'timeline' || this._view === 'tree';
+    this._message.node.textContent = message ?? '';
+    this._message.node.classList.toggle('jp-mod-error', isError);
+    this._message.setHidden(message === null || (!listView && !isError));
+
+    const rows = graph ? graph.timeline(this.model.viewTip) : [];
+    this._timeline.setItems(rows);
+    if (this._view === 'tree') {
+      this._tree.setItems(graph ? graph.treeRows() : []);
+    }
+    const onOtherBranch =
+      graph !== null &&
+      this.model.viewTip !== null &&
+      !rows.some(r => r.isHead);
+    this._banner.hidden = !onOtherBranch || this._view !== 'timeline';
+    this._banner.replaceChildren();
+    if (onOtherBranch) {
+      this._banner.append(this._trans.__('Viewing another branch. '));
+      const back = document.createElement('button');
+      back.className = 'jp-BranchPanel-link';
+      back.textContent = this._trans.__('Back to the current one');
+      back.addEventListener('click', () => (this.model.viewTip = null));
+      this._banner.append(back);
+    }
+    this._renderDetails();
+  }
+
+  private _showBranches(row: ITimelineRow, anchor: HTMLElement): void {
+    const graph = this.model.graph;
+    if (!graph) {
+      return;
+    }
+    this._branchMenu?.dispose();
+    const menu = new Menu({ commands: new CommandRegistry() });
+    this._branchMenu = menu;
+    menu.addClass('jp-BranchPanel-branchMenu');
+    for (const child of row.otherBranches) {
+      const tip = graph.tipOf(child.id) ?? child;
+      const id = `open-branch:${tip.id}`;
+      menu.commands.addCommand(id, {
+        describedBy: { args: { type: 'object', properties: {} } },
+        label: `${tip.label ? `[${tip.label}] ` : ''}${tip.preview || tip.event} (${new Date(tip.time).toLocaleString()})`,
+        execute: () => {
+          this.model.viewTip = tip.id;
+          this.select(tip.id);
+        }
+      });
+      menu.addItem({ command: id });
+    }
+    const rect = anchor.getBoundingClientRect();
+    menu.open(rect.left, rect.bottom);
+  }
+
+  private _renderDetails(): void {
+    const state = this.selected;
+    const node = this._details.node;
+    node.replaceChildren();
+    const listView = this._view === 'timeline' || this._view === 'tree';
+    this._details.setHidden(state === null || !listView);
+    if (!state) {
+      return;
+    }
+    const what = document.createElement('div');
+    what.className = 'jp-BranchPanel-detailsTitle';
+    what.textContent = `${state.id.slice(0, 12)} · ${new Date(state.time).toLocaleString()}`;
+    const actions = document.createElement('div');
+    actions.className = 'jp-BranchPanel-actions';
+    const button = (command: string, label: string) => {
+      const b = document.createElement('button');
+      b.className = 'jp-BranchPanel-action';
+      b.dataset.command = command;
+      b.textContent = label;
+      b.title = this._commands.caption(command, { state: state.id });
+      b.addEventListener('click', () => {
+        void this._commands.execute(command, { state: state.id });
+      });
+      actions.append(b);
+    };
+    button(CommandIDs.openState, this._trans.__('Open'));
+    button(CommandIDs.diffState, this._trans.__('Diff'));
+    button(CommandIDs.restoreState, this._trans.__('Restore'));
+    if (state.cell_id) {
+      button(CommandIDs.restoreCell, this._trans.__('Restore cell'));
+    }
+    button(CommandIDs.exportState, this._trans.__('Export'));
+    button(CommandIDs.labelState, this._trans.__('Label…'));
+    node.append(what, actions);
+  }
+
+  private async _refreshStorage(): Promise<void> {
+    try {
+      const info = await getInfo(this._settings);
+      if (info.store) {
+        this._footer.node.textContent = this._trans.__(
+          'History store: %1 · %2 states in %3 notebooks',
+          formatBytes(info.store.size_bytes),
+          info.store.states,
+          info.store.notebooks
+        );
+        this._footer.node.title = info.store.path ?? info.store.url;
+      } else {
+        this._footer.node.textContent = info.message ?? '';
+      }
+      this._footer.node.classList.toggle('jp-mod-error', !info.ok);
+    } catch (error) {
+      this._footer.node.textContent =
+        error instanceof APIError ? error.message : String(error);
+      this._footer.node.classList.add('jp-mod-error');
+    }
   }
 
   private _startTimer(): void {
     this._stopTimer();
     void this.refresh();
-    this._timer = setInterval(() => {
-      // A slow server must not pile up requests.
-      if (!this._busy) {
-        void this.refresh();
-      }
-    }, REFRESH_INTERVAL_MS);
+    void this._refreshStorage();
+    this._timer = setInterval(() => void this.refresh(), REFRESH_INTERVAL_MS);
+    this._storageTimer = setInterval(() => void this._refreshStorage(), 30000);
   }
 
   private _stopTimer(): void {
@@ -171,90 +376,42 @@ export class HistoryPanel extends Widget {
       clearInterval(this._timer);
       this._timer = null;
     }
+    if (this._storageTimer !== null) {
+      clearInterval(this._storageTimer);
+      this._storageTimer = null;
+    }
   }
 
-  private _show(
-    tree: ITree | null,
-    message: string | null,
-    isError = false
-  ): void {
-    this._messageNode.textContent = message ?? '';
-    this._messageNode.hidden = message === null;
-    this._messageNode.classList.toggle('jp-mod-error', isError);
-    if (tree === null) {
-      this._notebookNode.textContent = '';
-      this._listNode.replaceChildren();
-      return;
-    }
-    if (tree.states.length === 0) {
-      this._messageNode.textContent = this._trans.__('No states recorded yet.');
-      this._messageNode.hidden = false;
-    }
-    const now = Date.now();
-    const items = [...tree.states]
-      .reverse()
-      .map(state => this._renderState(state, state.id === tree.head, now));
-    this._listNode.replaceChildren(...items);
-  }
-
-  private _renderState(
-    state: IState,
-    isHead: boolean,
-    now: number
-  ): HTMLElement {
-    const item = document.createElement('li');
-    item.className = 'jp-BranchPanel-state';
-    item.dataset.stateId = state.id;
-    item.title = `${state.id}\n${state.time}`;
-    if (isHead) {
-      item.classList.add('jp-mod-head');
-    }
-
-    const meta = document.createElement('div');
-    meta.className = 'jp-BranchPanel-meta';
-    const span = (className: string, text: string) => {
-      const node = document.createElement('span');
-      node.className = className;
-      node.textContent = text;
-      meta.append(node);
-      return node;
-    };
-    span('jp-BranchPanel-event', state.label ?? state.event);
-    span('jp-BranchPanel-time', relativeTime(state.time, now));
-    if (state.cell_id) {
-      span('jp-BranchPanel-cell', `cell ${state.cell_id.slice(0, 8)}`);
-    }
-    if (state.execution_count !== null) {
-      span('jp-BranchPanel-count', `[${state.execution_count}]`);
-    }
-    if (state.status) {
-      const status = span('jp-BranchPanel-status', state.status);
-      status.classList.toggle('jp-mod-error', state.status === 'error');
-    }
-
-    const preview = document.createElement('div');
-    preview.className = 'jp-BranchPanel-preview';
-    preview.textContent = state.preview;
-    item.append(meta, preview);
-    return item;
-  }
-
+  private _banner = document.createElement('div');
+  private _branchMenu: Menu | null = null;
   private _busy = false;
-  private _fetchTree: TreeFetcher;
-  private _listNode = document.createElement('ol');
-  private _messageNode = document.createElement('div');
-  private _notebookNode = document.createElement('div');
-  private _request = 0;
+  private _cell: CellHistoryView;
+  private _commands: CommandRegistry;
+  private _details = new Widget();
+  private _footer = new Widget();
+  private _message = new Widget();
+  private _notebook = document.createElement('div');
+  private _rows: RowRenderer;
+  private _search: SearchView;
+  private _settings: ServerConnection.ISettings | undefined;
+  private _stack = new StackedPanel();
+  private _tabs = new Map<View, HTMLButtonElement>();
+  private _timeline: VirtualList<ITimelineRow>;
   private _timer: ReturnType<typeof setInterval> | null = null;
+  private _storageTimer: ReturnType<typeof setInterval> | null = null;
   private _tracker: INotebookTracker;
   private _trans: TranslationBundle;
+  private _tree: VirtualList<ITreeRow>;
+  private _view: View = 'timeline';
 }
 
 export namespace HistoryPanel {
   export interface IOptions {
     tracker: INotebookTracker;
+    rendermime: IRenderMimeRegistry;
+    commands: CommandRegistry;
+    trans: TranslationBundle;
     serverSettings?: ServerConnection.ISettings;
-    fetchTree?: TreeFetcher;
-    translator?: ITranslator;
+    fetchTree?: (path: string, since: number) => Promise<ITree>;
   }
 }

@@ -1,0 +1,156 @@
+/**
+ * Every version of the notebook's active cell, newest first, each with its
+ * outputs rendered as Jupyter renders them (untrusted) and a way to bring it
+ * back into the notebook.
+ */
+
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { ServerConnection } from '@jupyterlab/services';
+import { TranslationBundle } from '@jupyterlab/translation';
+import { CommandRegistry } from '@lumino/commands';
+import { Panel, Widget } from '@lumino/widgets';
+
+import { getCellHistory } from '../api';
+import { CommandIDs, ICellHistory } from '../tokens';
+import { renderCell } from './outputs';
+import { formatDuration, relativeTime } from './timeline';
+
+export class CellHistoryView extends Panel {
+  constructor(private _options: CellHistoryView.IOptions) {
+    super();
+    this.addClass('jp-BranchCellHistory');
+    this._heading.addClass('jp-BranchCellHistory-heading');
+    this.addWidget(this._heading);
+    this.addWidget(this._list);
+    _options.tracker.activeCellChanged.connect(() => {
+      if (this.isVisible) {
+        void this.refresh();
+      }
+    }, this);
+  }
+
+  /** Load the versions of the active cell (if it changed or has new ones). */
+  async refresh(): Promise<void> {
+    const notebook = this._options.tracker.currentWidget;
+    const cell = this._options.tracker.activeCell;
+    const trans = this._options.trans;
+    if (!notebook || !cell) {
+      this._show(
+        trans.__('Select a cell in a notebook to see all its versions.')
+      );
+      return;
+    }
+    const path = notebook.context.localPath;
+    const cellId = cell.model.id;
+    const request = ++this._request;
+    let history: ICellHistory;
+    try {
+      history = await getCellHistory(
+        path,
+        cellId,
+        this._options.serverSettings
+      );
+    } catch (error) {
+      if (request === this._request) {
+        this._show((error as Error).message, true);
+      }
+      return;
+    }
+    if (request !== this._request) {
+      return;
+    }
+    const key = `${path}\n${cellId}\n${history.versions.map(v => v.state.id).join(',')}`;
+    if (key === this._shown) {
+      return;
+    }
+    this._shown = key;
+    this._render(path, history);
+  }
+
+  private _show(message: string, isError = false): void {
+    this._shown = null;
+    this._heading.node.textContent = message;
+    this._heading.node.classList.toggle('jp-mod-error', isError);
+    this._clear();
+  }
+
+  private _clear(): void {
+    for (const widget of [...this._list.widgets]) {
+      widget.dispose();
+    }
+  }
+
+  private _render(path: string, history: ICellHistory): void {
+    const trans = this._options.trans;
+    const n = history.versions.length;
+    this._heading.node.classList.remove('jp-mod-error');
+    this._heading.node.textContent =
+      n === 0
+        ? trans.__('This cell has no recorded versions yet.')
+        : trans._n(
+            '%1 version of cell %2',
+            '%1 versions of cell %2',
+            n,
+            history.cell_id.slice(0, 8)
+          );
+    this._clear();
+    const now = Date.now();
+    history.versions.forEach(({ state, cell }, i) => {
+      const item = new Panel();
+      item.addClass('jp-BranchVersion');
+      item.node.dataset.stateId = state.id;
+      const head = new Widget();
+      head.addClass('jp-BranchVersion-head');
+      const what = document.createElement('span');
+      what.className = 'jp-BranchVersion-what';
+      const status =
+        state.status && state.status !== 'ok' ? ` · ${state.status}` : '';
+      const duration =
+        state.duration_ms !== null
+          ? ` · ${formatDuration(state.duration_ms)}`
+          : '';
+      what.textContent = `${i === 0 ? trans.__('latest') + ' · ' : ''}${state.event} · ${relativeTime(state.time, now)}${status}${duration}`;
+      what.title = `${state.id}\n${new Date(state.time).toLocaleString()}`;
+      const restore = document.createElement('button');
+      restore.className = 'jp-BranchPanel-action';
+      restore.textContent = trans.__('Restore this version');
+      restore.addEventListener('click', () => {
+        void this._options.commands.execute(CommandIDs.restoreCell, {
+          state: state.id,
+          cell: cell.id,
+          path
+        });
+      });
+      const open = document.createElement('button');
+      open.className = 'jp-BranchPanel-action';
+      open.textContent = trans.__('Open state');
+      open.addEventListener('click', () => {
+        void this._options.commands.execute(CommandIDs.openState, {
+          state: state.id,
+          path,
+          cell: cell.id
+        });
+      });
+      head.node.append(what, open, restore);
+      item.addWidget(head);
+      item.addWidget(renderCell(cell, this._options.rendermime));
+      this._list.addWidget(item);
+    });
+  }
+
+  private _heading = new Widget();
+  private _list = new Panel();
+  private _request = 0;
+  private _shown: string | null = null;
+}
+
+export namespace CellHistoryView {
+  export interface IOptions {
+    tracker: INotebookTracker;
+    rendermime: IRenderMimeRegistry;
+    commands: CommandRegistry;
+    trans: TranslationBundle;
+    serverSettings?: ServerConnection.ISettings;
+  }
+}

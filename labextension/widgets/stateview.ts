@@ -1,0 +1,203 @@
+/**
+ * Main-area views of history: one state, read-only, as a notebook reads; and
+ * the differences between a state and the open notebook or another state.
+ */
+
+import { MainAreaWidget } from '@jupyterlab/apputils';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { TranslationBundle } from '@jupyterlab/translation';
+import { CommandRegistry } from '@lumino/commands';
+import { Panel, Widget } from '@lumino/widgets';
+
+import { branchIcon } from '../icons';
+import { CommandIDs, IDiff, IStateDetail } from '../tokens';
+import { renderCell } from './outputs';
+import { formatDuration } from './timeline';
+
+/**
+ * A state, read-only, with the actions that apply to it.
+ */
+export class StateView extends Panel {
+  constructor(options: {
+    path: string;
+    state: IStateDetail;
+    rendermime: IRenderMimeRegistry;
+    commands: CommandRegistry;
+    trans: TranslationBundle;
+    focusCell?: string | null;
+  }) {
+    super();
+    const { state, trans, commands, path } = options;
+    this.addClass('jp-BranchStateView');
+    this.node.dataset.stateId = state.id;
+    const head = new Widget();
+    head.addClass('jp-BranchStateView-head');
+    const title = document.createElement('div');
+    title.className = 'jp-BranchStateView-title';
+    const ran =
+      state.event === 'execute' && state.cell_id
+        ? ` · cell ${state.cell_id.slice(0, 8)}`
+        : '';
+    const status = state.status ? ` · ${state.status}` : '';
+    const duration =
+      state.duration_ms !== null
+        ? ` · ${formatDuration(state.duration_ms)}`
+        : '';
+    title.textContent = `${path} — ${state.event}${ran}${status}${duration} — ${new Date(state.time).toLocaleString()}`;
+    const note = document.createElement('div');
+    note.className = 'jp-BranchStateView-note';
+    note.textContent = trans.__(
+      'Read-only view of state %1%2. Outputs are shown untrusted: no script from history runs.',
+      state.id.slice(0, 12),
+      state.label ? ` (${state.label})` : ''
+    );
+    const actions = document.createElement('div');
+    actions.className = 'jp-BranchPanel-actions';
+    const button = (command: string, label: string) => {
+      const b = document.createElement('button');
+      b.className = 'jp-BranchPanel-action';
+      b.dataset.command = command;
+      b.textContent = label;
+      b.addEventListener(
+        'click',
+        () => void commands.execute(command, { state: state.id, path })
+      );
+      actions.append(b);
+    };
+    button(CommandIDs.restoreState, trans.__('Restore into the notebook'));
+    button(CommandIDs.diffState, trans.__('Diff with the notebook'));
+    button(CommandIDs.exportState, trans.__('Export as notebook'));
+    button(CommandIDs.exportStateNoOutputs, trans.__('Export without outputs'));
+    head.node.append(title, note, actions);
+    this.addWidget(head);
+    const focus =
+      options.focusCell ?? (state.event === 'execute' ? state.cell_id : null);
+    let target: Widget | null = null;
+    for (const cell of state.cells) {
+      const widget = renderCell(cell, options.rendermime, {
+        highlight: cell.id === focus
+      });
+      if (cell.id === focus) {
+        target = widget;
+      }
+      this.addWidget(widget);
+    }
+    if (state.cells.length === 0) {
+      const empty = new Widget();
+      empty.node.textContent = trans.__('This state has no cells.');
+      this.addWidget(empty);
+    }
+    if (target) {
+      const node = target.node;
+      requestAnimationFrame(() => node.scrollIntoView({ block: 'center' }));
+    }
+  }
+}
+
+/**
+ * The differences from state `a` to `b` (another state, or the notebook now).
+ */
+export class DiffView extends Widget {
+  constructor(options: {
+    path: string;
+    diff: IDiff;
+    trans: TranslationBundle;
+  }) {
+    super();
+    const { diff, trans, path } = options;
+    this.addClass('jp-BranchDiff');
+    const title = document.createElement('div');
+    title.className = 'jp-BranchStateView-title';
+    title.textContent = trans.__(
+      '%1: from state %2 to %3',
+      path,
+      diff.a.slice(0, 12),
+      diff.b
+        ? `state ${diff.b.slice(0, 12)}`
+        : trans.__('the notebook as it is now')
+    );
+    this.node.append(title);
+    const changed = diff.cells.filter(c => c.change !== 'unchanged');
+    const summary = document.createElement('div');
+    summary.className = 'jp-BranchStateView-note';
+    summary.textContent =
+      changed.length === 0
+        ? trans.__('No differences.')
+        : trans._n(
+            '%1 cell differs; %2 unchanged cells are not shown.',
+            '%1 cells differ; %2 unchanged cells are not shown.',
+            changed.length,
+            diff.cells.length - changed.length
+          );
+    this.node.append(summary);
+    for (const entry of changed) {
+      const block = document.createElement('section');
+      block.className = `jp-BranchDiff-cell jp-mod-${entry.change}`;
+      block.dataset.cellId = entry.cell_id;
+      const head = document.createElement('div');
+      head.className = 'jp-BranchDiff-head';
+      head.textContent = `${entry.cell_type} cell ${entry.cell_id.slice(0, 8)}: ${entry.change}`;
+      block.append(head);
+      let lines: string[] = [];
+      if (entry.change === 'added') {
+        lines = (entry.source_b ?? '').split('\n').map(l => `+${l}`);
+      } else if (entry.change === 'removed') {
+        lines = (entry.source_a ?? '').split('\n').map(l => `-${l}`);
+      } else {
+        lines = entry.source_diff.slice(2);
+      }
+      if (lines.length > 0) {
+        block.append(diffLines(lines));
+      }
+      if (entry.outputs_diff.length > 0) {
+        const label = document.createElement('div');
+        label.className = 'jp-BranchDiff-label';
+        label.textContent = trans.__('outputs');
+        block.append(label, diffLines(entry.outputs_diff.slice(2)));
+      } else if (entry.outputs_changed) {
+        const label = document.createElement('div');
+        label.className = 'jp-BranchDiff-label';
+        label.textContent = trans.__(
+          'outputs changed (images or other rich data)'
+        );
+        block.append(label);
+      }
+      this.node.append(block);
+    }
+  }
+}
+
+function diffLines(lines: string[]): HTMLElement {
+  const pre = document.createElement('pre');
+  pre.className = 'jp-BranchDiff-lines';
+  for (const line of lines) {
+    const row = document.createElement('div');
+    row.textContent = line;
+    if (line.startsWith('+')) {
+      row.className = 'jp-mod-added';
+    } else if (line.startsWith('-')) {
+      row.className = 'jp-mod-removed';
+    } else if (line.startsWith('@@')) {
+      row.className = 'jp-mod-hunk';
+    }
+    pre.append(row);
+  }
+  return pre;
+}
+
+/**
+ * Put a view in a main-area tab with the history icon.
+ */
+export function mainArea(
+  content: Widget,
+  id: string,
+  label: string
+): MainAreaWidget {
+  const widget = new MainAreaWidget({ content });
+  widget.id = id;
+  widget.title.label = label;
+  widget.title.icon = branchIcon;
+  widget.title.closable = true;
+  content.node.classList.add('jp-BranchMain');
+  return widget;
+}
