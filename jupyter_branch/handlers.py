@@ -26,7 +26,7 @@ from tornado.web import HTTPError
 from . import __version__
 from .paths import PathOutsideRoot
 from .service import BadRequest
-from .store.queries import Ambiguous, NotFound
+from .store.queries import Ambiguous, NotFound, SearchUnavailable
 from .store.writer import BacklogFull, StoreUnavailable
 
 AUTH_RESOURCE = "jupyter_branch"
@@ -78,6 +78,8 @@ class BranchHandler(ExtensionHandlerMixin, APIHandler):
             raise HTTPError(400, reason=str(err).strip("'\"")) from None
         except (BacklogFull, StoreUnavailable) as err:
             raise HTTPError(503, reason=str(err)) from None
+        except SearchUnavailable as err:
+            raise HTTPError(501, reason=str(err)) from None
         except HTTPError:
             raise
         except Exception as err:
@@ -159,6 +161,24 @@ class CellHistoryHandler(BranchHandler):
         limit = _int(self.get_query_argument("limit", "500"), "limit")
         versions = await self.call(self.service().cell_history, abs_path, cell_id, limit)
         self.finish({"notebook": api_path, "cell_id": cell_id, "versions": versions})
+
+
+class SearchHandler(BranchHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Search one notebook's history, or (without ``path``) every notebook's under the root."""
+        api_path = self.get_query_argument("path", "")
+        abs_path = self.notebook_path(api_path) if api_path else None
+        query = self.required(self.get_query_argument("q", ""), "q")
+        limit = _int(self.get_query_argument("limit", "50"), "limit")
+        found = await self.call(self.service().search, abs_path, query, limit)
+        matches = []
+        for match in found:
+            notebook = self.branch.paths.to_api(match.pop("abs_path"))
+            if notebook is not None:
+                matches.append({"notebook": notebook, **match})
+        self.finish({"notebook": api_path or None, "query": query, "matches": matches})
 
 
 class ExportHandler(BranchHandler):
@@ -265,6 +285,7 @@ def handlers(base_url: str = "/") -> list[tuple[str, type]]:
         (url_path_join(api, "tree"), TreeHandler),
         (url_path_join(api, "states", STATE_ID), StateHandler),
         (url_path_join(api, "cells", CELL_ID), CellHistoryHandler),
+        (url_path_join(api, "search"), SearchHandler),
         (url_path_join(api, "export"), ExportHandler),
         (url_path_join(api, "diff"), DiffHandler),
         (url_path_join(api, "document"), DocumentHandler),

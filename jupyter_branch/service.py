@@ -22,6 +22,8 @@ from .store.engine import StoreEngines
 from .store.writer import Writer
 
 VALID_CELL_TYPES = ("code", "markdown", "raw")
+MAX_QUERY_CHARS = 1000
+MAX_SEARCH_LIMIT = 1000
 
 
 class BadRequest(ValueError):
@@ -70,6 +72,22 @@ class HistoryService:
         with self.engines.reader.begin() as conn:
             nb = queries.find_notebook(conn, abs_path)
             return queries.cell_history(conn, nb, cell_id, limit)
+
+    def search(self, abs_path: str | None, query: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Return the matches of ``query`` in a notebook's history (every notebook's if
+        ``abs_path`` is None), newest first; see ``queries.search``.
+
+        Raises BadRequest, NotFound, SearchUnavailable.
+        """
+        if not isinstance(query, str) or not query.strip():
+            raise BadRequest("the search query is empty")
+        if len(query) > MAX_QUERY_CHARS:
+            raise BadRequest(f"the search query is longer than {MAX_QUERY_CHARS} characters")
+        if not 1 <= limit <= MAX_SEARCH_LIMIT:
+            raise BadRequest(f"limit must be between 1 and {MAX_SEARCH_LIMIT}")
+        with self.engines.reader.begin() as conn:
+            nb = queries.find_notebook(conn, abs_path) if abs_path is not None else None
+            return queries.search(conn, nb, query, limit)
 
     def export(self, abs_path: str, ref: str, outputs: bool = True) -> nbformat.NotebookNode:
         """Return the state as a clean, valid notebook."""

@@ -1,7 +1,8 @@
 """Content in and out of the store: blobs, cell versions and layouts.
 
 ``ContentWriter`` puts content (deduplicated by hash, with bounded caches of
-known ids) for the single writer thread. The module-level readers turn a
+known ids) for the single writer thread, and adds each new source and outputs
+list to the search index as it stores it. The module-level readers turn a
 state's layout back into ``CellRef``s (for the rules) or full nbformat cells
 (for the API, the CLI and export).
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -18,6 +19,7 @@ from sqlalchemy.orm import aliased
 
 from ..model import EMPTY_OUTPUTS, CellRef, canonical_json, encode_text, hash_bytes
 from . import blobs as codec
+from . import search
 from .schema import blobs, cell_versions
 
 # content the rules refer to by hash without storing it first
@@ -52,13 +54,23 @@ class ContentWriter:
     def __init__(self, cache_size: int = 50_000) -> None:
         self.blob_ids = _LRU(cache_size)
         self.version_ids = _LRU(cache_size)
+        self.searchable: bool | None = None  # does the store have a search index (once known)
 
     def forget(self) -> None:
         self.blob_ids.clear()
         self.version_ids.clear()
 
-    def put_bytes(self, conn: Connection, data: bytes, digest: bytes | None = None) -> int:
-        """Return the id of the blob holding ``data``, storing it if new."""
+    def put_bytes(
+        self,
+        conn: Connection,
+        data: bytes,
+        digest: bytes | None = None,
+        indexed: Callable[[], str] | None = None,
+    ) -> int:
+        """Return the id of the blob holding ``data``, storing it if new.
+
+        ``indexed`` gives a new blob's searchable text, for the search index.
+        """
         digest = digest or hash_bytes(data)
         known = self.blob_ids.get_id(digest)
         if known is not None:
@@ -71,18 +83,31 @@ class ContentWriter:
             blob_id = conn.execute(
                 blobs.insert().values(hash=digest, size=len(data), codec=kind, data=payload)
             ).inserted_primary_key[0]  # type: ignore[index]
+            if indexed is not None:
+                if self.searchable is None:
+                    self.searchable = search.available(conn)
+                if self.searchable:
+                    search.index_blob(conn, blob_id, indexed())
         self.blob_ids.put(digest, blob_id)
         return blob_id
 
     def put_text(self, conn: Connection, text: str) -> tuple[int, bytes]:
+        """Store a source (or code as run); return its blob id and hash."""
         data = encode_text(text)
         digest = hash_bytes(data)
-        return self.put_bytes(conn, data, digest), digest
+        return self.put_bytes(conn, data, digest, lambda: search.searchable_text(text)), digest
 
     def put_json(self, conn: Connection, value: Any) -> tuple[int, bytes]:
+        """Store a JSON value (outputs are lists, and searchable); return its blob id and hash."""
         data = canonical_json(value)
         digest = hash_bytes(data)
-        return self.put_bytes(conn, data, digest), digest
+
+        def indexed() -> str:
+            # outputs as parsed already: no need to read the JSON back
+            return search.searchable_text(data.decode("utf-8", "surrogatepass"), value)
+
+        searchable = indexed if isinstance(value, list) else None
+        return self.put_bytes(conn, data, digest, searchable), digest
 
     def blob_id(self, conn: Connection, digest: bytes | None) -> int | None:
         """Return the id of an existing blob by hash (None for None). Raises KeyError."""

@@ -2,8 +2,8 @@
 
 States older than a cutoff go, except labelled states and Heads; their children
 are re-attached to the nearest kept ancestor so the tree stays a tree. Then cell
-versions and blobs nothing refers to any more go too. A dry run (the default)
-counts without deleting.
+versions and blobs nothing refers to any more go too (and out of the search
+index). A dry run (the default) counts without deleting.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
 
+from . import search
 from .content import read_layout
 from .engine import StoreEngines
 from .schema import blobs, cell_versions, notebooks, state_cells, states
@@ -103,6 +104,7 @@ def collect(
                 conn.execute(
                     delete(cell_versions).where(cell_versions.c.id.in_(versions_l[i : i + 500]))
                 )
+            search.unindex_blobs(conn, blobs_l)
             for i in range(0, len(blobs_l), 500):
                 conn.execute(delete(blobs).where(blobs.c.id.in_(blobs_l[i : i + 500])))
             transaction.commit()

@@ -53,6 +53,8 @@ def _apply_one(conn: Connection, done: tuple[Migration, ...], migration: Migrati
             for index in table.indexes:
                 if index.name in migration.new_indexes:
                     index.create(conn)
+    if migration.run is not None:
+        migration.run(conn)
 
 
 def migrate(

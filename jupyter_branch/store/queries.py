@@ -1,4 +1,4 @@
-"""Reading history: notebooks, logs, states, a cell's versions, store counts.
+"""Reading history: notebooks, logs, states, a cell's versions, search, store counts.
 
 Every function takes a connection (the REST API runs them on worker threads
 with the reader engine, the CLI directly) and returns plain JSON-ready data in
@@ -8,11 +8,14 @@ the wire format of docs/rest-api.md.
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy.exc import OperationalError
 
-from .content import load_cells, load_versions, read_json, read_text
+from . import search as search_index
+from .content import load_cells, load_versions, read_blob, read_json, read_text
 from .schema import blobs, cell_versions, notebooks, running, state_cells, states
 
 
@@ -22,6 +25,10 @@ class NotFound(LookupError):
 
 class Ambiguous(LookupError):
     """A state prefix matches more than one state."""
+
+
+class SearchUnavailable(RuntimeError):
+    """This store has no search index (it is not SQLite, or its SQLite lacks FTS5)."""
 
 
 def iso(ts: float | None) -> str | None:
@@ -164,6 +171,93 @@ def cell_history(conn: Connection, nb: Any, cell_id: str, limit: int = 500) -> l
     cells = load_versions(conn, list(dict.fromkeys(r.version_id for r in rows)))
     by_version = dict(zip(dict.fromkeys(r.version_id for r in rows), cells, strict=True))
     return [{"state": state_summary(r), "cell": by_version[r.version_id]} for r in rows]
+
+
+def search(conn: Connection, nb: Any | None, query: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Return where ``query`` is found in ``nb``'s history (every notebook's if None).
+
+    ``query`` is text (see ``search.Query``). Newest first: by ``seq`` in one
+    notebook, by time across notebooks. One match per state and cell, for each
+    state that changed the cell to a version whose source or outputs hold the
+    query (``where``: ``source`` when the source does, else ``outputs``). An
+    ``edit`` changes sources only: the outputs it carries along are found at
+    the state that made them, not again at every edit. Each match has the
+    state's summary, ``cell_id``, ``cell_type``, ``where``, a one-line
+    ``snippet`` around the match, and the notebook's ``abs_path``.
+    Raises SearchUnavailable.
+    """
+    if not search_index.available(conn):
+        raise SearchUnavailable("history search needs the SQLite store (with FTS5)")
+    terms = search_index.Query.parse(query)
+    if terms.expression is None:
+        return []
+    hits = search_index.matching_blobs(terms.expression).cte("hits")
+    in_source = cell_versions.c.source_blob.in_(select(hits.c.rowid))
+    in_outputs = and_(
+        cell_versions.c.outputs_blob.in_(select(hits.c.rowid)), states.c.event != "edit"
+    )
+    found = (
+        select(
+            *STATE_COLUMNS,
+            state_cells.c.cell_id.label("match_cell_id"),
+            cell_versions.c.cell_type,
+            cell_versions.c.source_blob,
+            cell_versions.c.outputs_blob,
+            in_source.label("in_source"),
+            in_outputs.label("in_outputs"),
+            notebooks.c.abs_path,
+        )
+        .select_from(state_cells)
+        .join(cell_versions, cell_versions.c.id == state_cells.c.version_id)
+        .join(states, states.c.id == state_cells.c.state_id)
+        .join(notebooks, notebooks.c.id == state_cells.c.notebook_id)
+        .where(or_(in_source, in_outputs))
+    )
+    if nb is not None:
+        found = found.where(state_cells.c.notebook_id == nb.id).order_by(
+            state_cells.c.seq.desc(), state_cells.c.cell_id
+        )
+    else:
+        found = found.order_by(states.c.created.desc(), states.c.seq.desc(), state_cells.c.cell_id)
+    if not terms.needs_check:
+        found = found.limit(limit)
+    texts: OrderedDict[int, str] = OrderedDict()  # rows next to each other share blobs
+
+    def text_of(blob_id: int) -> str:
+        if blob_id not in texts:
+            data = (read_blob(conn, blob_id) or b"").decode("utf-8", "surrogatepass")
+            texts[blob_id] = search_index.searchable_text(data)
+            if len(texts) > 64:
+                texts.popitem(last=False)
+        return texts[blob_id]
+
+    matches: list[dict[str, Any]] = []
+    try:
+        rows = conn.execute(found)
+    except OperationalError as err:  # a token FTS5 splits further than we do: say nothing
+        if "fts5" not in str(err):
+            raise
+        return []
+    for r in rows:
+        if r.in_source and (not terms.needs_check or terms.matches(text_of(r.source_blob))):
+            where, blob_id = "source", r.source_blob
+        elif r.in_outputs and (not terms.needs_check or terms.matches(text_of(r.outputs_blob))):
+            where, blob_id = "outputs", r.outputs_blob
+        else:
+            continue
+        matches.append(
+            {
+                "abs_path": r.abs_path,
+                "state": state_summary(r),
+                "cell_id": r.match_cell_id,
+                "cell_type": r.cell_type,
+                "where": where,
+                "snippet": terms.snippet(text_of(blob_id)),
+            }
+        )
+        if len(matches) >= limit:
+            break
+    return matches
 
 
 def info(conn: Connection) -> dict[str, int]:

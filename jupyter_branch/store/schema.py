@@ -12,7 +12,10 @@ Layout (see docs/architecture.md):
 - ``states``: the tree; each state's cell list is a ``layout`` blob of
   cell-version ids, so a state costs a row plus what changed;
 - ``state_cells``: the cells each state changed, for a cell's history;
-- ``running``: outputs of executions still running, rewritten as they arrive.
+- ``running``: outputs of executions still running, rewritten as they arrive;
+- ``search_index`` (0002, SQLite only): full-text index of sources and outputs,
+  an FTS5 virtual table made by raw SQL (see ``search.py``), so it is not in
+  ``metadata``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import (
     Column,
+    Connection,
     Float,
     ForeignKey,
     Index,
@@ -32,6 +36,8 @@ from sqlalchemy import (
     Table,
     Text,
 )
+
+from . import search
 
 ID = String(32)
 
@@ -122,15 +128,25 @@ def _initial(md: MetaData) -> None:
     )
 
 
+def _search(md: MetaData) -> None:
+    """Nothing to declare: the search index is made by ``search.create_index``."""
+
+
 @dataclass(frozen=True)
 class Migration:
-    """A named schema step: ``declare`` adds its objects to a MetaData."""
+    """A named schema step: ``declare`` adds its objects to a MetaData.
+
+    ``run``, if given, does what declarations cannot: dialect-specific SQL
+    (it reads ``conn.dialect.name``) and filling in data. It runs after the
+    declared objects are made, in the same transaction.
+    """
 
     name: str
     declare: Callable[[MetaData], None]
     new_tables: tuple[str, ...] = ()
     new_columns: tuple[tuple[str, str], ...] = field(default=())  # (table, column)
     new_indexes: tuple[str, ...] = ()
+    run: Callable[[Connection], None] | None = None
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -139,6 +155,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _initial,
         new_tables=("notebooks", "blobs", "cell_versions", "states", "state_cells", "running"),
     ),
+    Migration("0002_search", _search, run=search.create_index),
 )
 
 

@@ -93,6 +93,28 @@ def test_a_failing_migration_leaves_the_database_at_the_last_good_step(tmp_path)
     engine.dispose()
 
 
+def test_a_migration_step_runs_in_the_migration_transaction(tmp_path):
+    url = f"sqlite:///{tmp_path}/h.sqlite"
+    open_store(url).dispose()
+
+    def declare(md: MetaData) -> None:
+        Table("extra", md, Column("id", Integer, primary_key=True))
+
+    def run(conn) -> None:
+        conn.exec_driver_sql("INSERT INTO extra (id) VALUES (7)")
+        if conn.dialect.name == "sqlite":
+            raise OperationalError("step", {}, Exception("the step failed"))
+
+    engines = open_store(url, migrate_schema=False)  # the engine the server migrates with
+    with pytest.raises(OperationalError, match="the step failed"):
+        step = Migration("9997_step", declare, ("extra",), run=run)
+        migrate(engines.writer, (*MIGRATIONS, step))
+    with engines.reader.connect() as conn:
+        assert not inspect(conn).has_table("extra"), "rolled back with the step"
+        assert "9997_step" not in applied_migrations(conn)
+    engines.dispose()
+
+
 def test_a_database_from_a_newer_version_is_refused_not_touched(tmp_path):
     path = tmp_path / "h.sqlite"
     open_store(f"sqlite:///{path}").dispose()
