@@ -25,7 +25,7 @@ from tornado.web import HTTPError
 
 from . import __version__
 from .paths import PathOutsideRoot
-from .service import BadRequest
+from .service import BadRequest, document_cells_with_outputs
 from .store.queries import Ambiguous, NotFound, SearchUnavailable
 from .store.writer import BacklogFull, StoreUnavailable
 
@@ -140,7 +140,13 @@ class TreeHandler(BranchHandler):
         api_path = self.get_query_argument("path", "")
         abs_path = self.notebook_path(api_path)
         since = _int(self.get_query_argument("since", "0"), "since")
-        result = await self.call(self.service().log, abs_path, since)
+        try:
+            result = await self.call(self.service().log, abs_path, since)
+        except HTTPError as err:
+            if err.status_code != 404:
+                raise
+            # a notebook without history yet is not an error for a viewer
+            result = {"head": None, "states": [], "running": [], "deleted": False}
         self.finish({"notebook": api_path, **result})
 
 
@@ -225,6 +231,16 @@ class DiffHandler(BranchHandler):
         a = self.required(self.get_query_argument("a", ""), "a")
         b = self.required(self.get_query_argument("b", ""), "b")
         self.finish(await self.call(self.service().diff, abs_path, a, b))
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Diff a state against cells sent in the body (the open document)."""
+        body = self.body()
+        abs_path = self.notebook_path(body.get("path"))
+        a = self.required(body.get("a"), "a")
+        cells = document_cells_with_outputs(body.get("cells"))
+        self.finish(await self.call(self.service().diff, abs_path, a, None, cells))
 
 
 class DocumentHandler(BranchHandler):

@@ -175,6 +175,39 @@ def validate_cells(cells: Any) -> list[dict[str, str]]:
     return clean
 
 
+def document_cells_with_outputs(cells: Any) -> list[dict[str, Any]]:
+    """Return a document's cells (as JupyterLab's model gives them) fit to diff.
+
+    Sources and stream texts given as lists of lines are joined. Raises BadRequest.
+    """
+    checked = validate_cells(cells)
+    result = []
+    for cell, given in zip(checked, cells, strict=True):
+        outputs = given.get("outputs") if cell["cell_type"] == "code" else None
+        if outputs is not None and not isinstance(outputs, list):
+            raise BadRequest(f"cell {cell['id']!r} has outputs that are not a list")
+        full: dict[str, Any] = dict(cell)
+        if outputs is not None:
+            full["outputs"] = [_joined_output(o) for o in outputs if isinstance(o, dict)]
+            full["execution_count"] = given.get("execution_count")
+        result.append(full)
+    return result
+
+
+def _joined_output(output: dict[str, Any]) -> dict[str, Any]:
+    out = dict(output)
+    if isinstance(out.get("text"), list):
+        out["text"] = "".join(str(t) for t in out["text"])
+    data = out.get("data")
+    if isinstance(data, dict):
+        out["data"] = {
+            k: "".join(str(x) for x in v) if isinstance(v, list) and k.startswith("text/") else v
+            for k, v in data.items()
+        }
+    out.pop("transient", None)
+    return out
+
+
 def _document(conn: Any, history: Any, abs_path: str, cells: list[dict[str, str]]) -> Any:
     return history.record_document(conn, abs_path, cells)
 

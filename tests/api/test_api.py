@@ -249,8 +249,8 @@ async def test_paths_leaving_the_root_get_400(rest, endpoint, method, extra, pat
 
 async def test_leading_slash_is_the_server_root_not_the_filesystem(rest, jp_root_dir):
     """As in Jupyter's contents API, ``/etc/passwd`` names <root>/etc/passwd."""
-    status, _ = await rest("tree", "tree", path="/etc/passwd")
-    assert status == 404
+    status, body = await rest("tree", "tree", path="/etc/passwd")
+    assert status == 200 and body["states"] == [], "nothing there, and nothing outside the root"
     status, err = await rest(
         "document", "document", "POST", {"path": "/etc/passwd", "cells": [code("a", "1")]}
     )
@@ -261,7 +261,13 @@ async def test_leading_slash_is_the_server_root_not_the_filesystem(rest, jp_root
     assert (await tree(rest, "etc/nb.ipynb"))["states"][0]["preview"] == "1"
 
 
-@pytest.mark.parametrize(("endpoint", "method", "extra"), ROUTES[:5] + ROUTES[6:])
+async def test_tree_of_a_notebook_without_history_is_empty_not_an_error(rest):
+    status, body = await rest("tree", "tree", path="nothing.ipynb")
+    assert status == 200
+    assert body["head"] is None and body["states"] == []
+
+
+@pytest.mark.parametrize(("endpoint", "method", "extra"), ROUTES[1:5] + ROUTES[6:])
 async def test_unknown_notebook_gets_404(rest, endpoint, method, extra):
     status, err = await on_path(rest, endpoint, method, extra, "nothing.ipynb")
     assert status == 404
@@ -402,6 +408,23 @@ async def test_diff_shows_the_changed_cells(rest, jp_fetch, jp_ws_fetch, jp_root
     assert by_id["k1"]["source_diff"] == [] and not by_id["k1"]["outputs_changed"]
     _, same = await rest("diff", "diff", path=run["path"], a=run["e1"], b=run["e1"])
     assert {c["change"] for c in same["cells"]} == {"unchanged"}
+    # against the open document, as the panel sends it (lists of lines included)
+    document = [
+        {
+            "id": "c1",
+            "cell_type": "code",
+            "source": ["x = ", "3"],
+            "execution_count": 9,
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": ["3", "\n"]}],
+        },
+    ]
+    status, now = await rest(
+        "diff", "diff", "POST", {"path": run["path"], "a": run["e1"], "cells": document}
+    )
+    assert status == 200 and now["b"] is None
+    changed = {c["cell_id"]: c for c in now["cells"]}
+    assert "+x = 3" in changed["c1"]["source_diff"] and "+3" in changed["c1"]["outputs_diff"]
+    assert changed["k1"]["change"] == "removed"
     status, _ = await rest("diff", "diff", path=run["path"], a=run["e1"], b="0" * 32)
     assert status == 404
 
