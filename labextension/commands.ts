@@ -16,6 +16,7 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
+import { Widget } from '@lumino/widgets';
 
 import { getDiff, getState, postExport, postRestore, putLabel } from './api';
 import { DocumentReporter } from './reporter';
@@ -73,6 +74,19 @@ export function addCommands(ctx: ICommandContext): void {
     stateOf(args) !== null && pathOf(args) !== null;
   const notebookAt = (path: string): NotebookPanel | null =>
     tracker.find(p => p.context.localPath === path) ?? null;
+  // history views share one area beside the notebook, as tabs
+  const openInMain = (widget: Widget) => {
+    const other = [...app.shell.widgets('main')].find(
+      w => w !== widget && w.hasClass('jp-BranchMainTab')
+    );
+    widget.addClass('jp-BranchMainTab');
+    app.shell.add(
+      widget,
+      'main',
+      other ? { mode: 'tab-after', ref: other.id } : { mode: 'split-right' }
+    );
+    app.shell.activateById(widget.id);
+  };
   const fail = (what: string, error: unknown) => {
     Notification.error(`${what}: ${(error as Error).message}`, {
       autoClose: 8000
@@ -146,10 +160,7 @@ export function addCommands(ctx: ICommandContext): void {
         );
         open?.dispose();
         const label = `${path.split('/').pop()} @ ${state.id.slice(0, 8)}`;
-        app.shell.add(mainArea(view, widgetId, label), 'main', {
-          mode: 'split-right'
-        });
-        app.shell.activateById(widgetId);
+        openInMain(mainArea(view, widgetId, label));
       } catch (error) {
         fail(trans.__('Could not open the state'), error);
       }
@@ -185,10 +196,7 @@ export function addCommands(ctx: ICommandContext): void {
         [...app.shell.widgets('main')].find(w => w.id === widgetId)?.dispose();
         const view = new DiffView({ path, diff, trans });
         const label = `${path.split('/').pop()}: ${diff.a.slice(0, 8)} ↔ ${diff.b ? diff.b.slice(0, 8) : trans.__('now')}`;
-        app.shell.add(mainArea(view, widgetId, label), 'main', {
-          mode: 'split-right'
-        });
-        app.shell.activateById(widgetId);
+        openInMain(mainArea(view, widgetId, label));
       } catch (error) {
         fail(trans.__('Could not compare'), error);
       }

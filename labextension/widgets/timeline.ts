@@ -9,6 +9,7 @@ import { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
+import { branchIcon } from '../icons';
 import { ITimelineRow, ITreeRow } from '../model';
 import { IState } from '../tokens';
 
@@ -196,7 +197,10 @@ export class RowRenderer implements IRowEvents {
       const n = row.otherBranches.length;
       const link = document.createElement('button');
       link.className = 'jp-BranchRow-branches';
-      link.textContent = `⑂ ${n}`;
+      link.append(
+        branchIcon.element({ tag: 'span', height: '12px', width: '12px' }),
+        document.createTextNode(` ${n}`)
+      );
       link.title = this._trans._n(
         '%1 other branch starts here: open it',
         '%1 other branches start here: open one',
