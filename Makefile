@@ -11,8 +11,10 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PORT ?= 8888
+# Galata drives this browser; Playwright's own downloads are not used.
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab test setup test-python test-js lint clean
+.PHONY: lab test setup test-python test-js test-ui screenshots chromium lint clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -34,7 +36,7 @@ lab: setup
 	  --ServerApp.port=$(PORT) $(ROOT_FLAG) demo.ipynb
 
 test: setup
-	$(MAKE) lint test-js test-python
+	$(MAKE) lint test-js test-python test-ui
 
 test-python: setup
 	$(BIN)/python -m pytest
@@ -42,11 +44,37 @@ test-python: setup
 test-js: setup
 	jlpm test
 
+# UI tests: Galata (Playwright) in Chromium against a JupyterLab server of their
+# own (ui-tests/playwright.config.ts). JUPYTER_BRANCH_UI_PORT=... to change its
+# port (8899); arguments for Playwright: cd ui-tests && jlpm test -g panel
+test-ui: setup chromium ui-tests/node_modules/.yarn-state.yml
+	cd ui-tests && CHROMIUM_PATH=$(CHROMIUM) jlpm test
+
+# Screenshots of the panel for docs/screenshots/, taken by the UI tests
+screenshots: setup chromium ui-tests/node_modules/.yarn-state.yml
+	cd ui-tests && JUPYTER_BRANCH_SCREENSHOTS=1 CHROMIUM_PATH=$(CHROMIUM) jlpm test
+
+ui-tests/node_modules/.yarn-state.yml: ui-tests/package.json ui-tests/yarn.lock
+	cd ui-tests && jlpm install --immutable
+	touch $@
+
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Chromium not found at $(CHROMIUM): installing Debian's chromium"; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	  else \
+	    echo "The UI tests need Chromium at $(CHROMIUM). Install it (sudo apt-get install chromium)" \
+	      "or point CHROMIUM=/path/to/chromium at one." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
 lint: setup
-	$(BIN)/ruff check jupyter_branch tests $(wildcard bench)
-	$(BIN)/ruff format --check jupyter_branch tests $(wildcard bench)
+	$(BIN)/ruff check jupyter_branch tests $(wildcard bench/*.py)
+	$(BIN)/ruff format --check jupyter_branch tests $(wildcard bench/*.py)
 	$(BIN)/mypy
 	jlpm lint:check
 
 clean:
-	rm -rf $(VENV) node_modules lib jupyter_branch/labextension
+	rm -rf $(VENV) node_modules lib jupyter_branch/labextension ui-tests/node_modules
