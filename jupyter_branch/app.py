@@ -164,6 +164,8 @@ class BranchApp(ExtensionApp):
                 old = self.paths.to_abs(data["source_path"])
                 new = self.paths.to_abs(path)
                 self.watcher.renamed(old, new)
+                if self.recorder is not None:
+                    self.recorder.note_rename(old, new)
                 self.writer.submit(_rename, old, new)
             elif action == "delete" and path.endswith(".ipynb"):
                 self.writer.submit(_mark_deleted, self.paths.to_abs(path))

@@ -35,6 +35,7 @@ log = logging.getLogger("jupyter_branch")
 
 REQUEST_MEMORY = 10_000
 SESSION_TTL = 2.0
+RENAME_MEMORY = 30.0  # seconds a rename is applied to sessions that lag behind it
 
 
 @dataclass
@@ -221,6 +222,7 @@ class Recorder:
         self.requests: OrderedDict[str, RequestInfo] = OrderedDict()
         self._queue: asyncio.Queue[tuple[str, Capture, str | None]] = asyncio.Queue()
         self._session_cache: dict[str, tuple[float, list[str]]] = {}
+        self._renames: list[tuple[float, str, str]] = []
         self._task: asyncio.Task[None] | None = None
         self._progress: PeriodicCallback | None = None
         self.finished = 0
@@ -374,11 +376,29 @@ class Recorder:
                     capture.replay.changed = False
                     self._queue.put_nowait(("progress", capture, None))
 
+    def note_rename(self, old: str, new: str) -> None:
+        """A notebook or folder was renamed: attribute to the new path from now on.
+
+        JupyterLab renames the file first and updates the kernel's session a
+        moment later; an execution ending in between must not bring the old
+        name back to life as a second, separate history.
+        """
+        self._renames.append((time.monotonic(), old, new))
+        self._session_cache.clear()
+
+    def _renamed(self, path: str) -> str:
+        now = time.monotonic()
+        self._renames = [r for r in self._renames if now - r[0] < RENAME_MEMORY]
+        for _, old, new in self._renames:
+            if path == old or path.startswith(old + "/"):
+                path = new + path[len(old) :]
+        return path
+
     async def kernel_paths(self, kernel_id: str) -> list[str]:
         """Return the absolute paths of the notebooks using a kernel (cached for 2 s)."""
         cached = self._session_cache.get(kernel_id)
         if cached and time.monotonic() - cached[0] < SESSION_TTL:
-            return cached[1]
+            return [self._renamed(p) for p in cached[1]]
         paths = []
         try:
             sessions = await self.session_manager.list_sessions()
@@ -396,7 +416,7 @@ class Recorder:
             except PathOutsideRoot:
                 continue
         self._session_cache[kernel_id] = (time.monotonic(), paths)
-        return paths
+        return [self._renamed(p) for p in paths]
 
     async def _consume(self) -> None:
         while True:

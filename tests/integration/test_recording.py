@@ -229,3 +229,26 @@ async def test_saves_and_outside_changes_make_states(jp_fetch, jp_ws_fetch, jp_r
         assert external["parent"] == save["id"]
     finally:
         client.close()
+
+
+async def test_a_run_between_file_rename_and_session_update_follows_the_rename(
+    jp_fetch, jp_ws_fetch, jp_root_dir, api
+):
+    path = write_notebook(jp_root_dir, "Untitled.ipynb")
+    client = await LabLikeClient(jp_fetch, jp_ws_fetch, path).start()
+    try:
+        await client.execute("print('first')", "c1")
+        await executes(api, path, 1)
+        new = "named.ipynb"
+        # JupyterLab renames the file, and only then moves the kernel's session
+        await jp_fetch("api", "contents", path, method="PATCH", body=json.dumps({"path": new}))
+        await client.execute("print('in between')", "c1")
+        await jp_fetch(
+            "api", "sessions", client.session_id, method="PATCH", body=json.dumps({"path": new})
+        )
+        states = await executes(api, new, 2)
+        assert len(states) == 2, "one history, under the new name"
+        _, old = await api("tree", path=path)
+        assert old["states"] == [], "the old name did not come back to life"
+    finally:
+        client.close()
