@@ -17,6 +17,7 @@ from typing import Any
 import nbformat
 from jupyter_server.extension.application import ExtensionApp
 from sqlalchemy.engine import make_url
+from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Float, Int, Unicode
 
 from .capture import wrap_connection_class
@@ -24,6 +25,7 @@ from .handlers import handlers
 from .paths import PathOutsideRoot, RootPaths
 from .recorder import Recorder, unpack_running_outputs
 from .service import HistoryService
+from .status import remove_status, write_status
 from .store.engine import default_db_url, open_store
 from .store.history import History
 from .store.writer import Writer
@@ -31,6 +33,7 @@ from .watcher import NotebookWatcher
 
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 CONTENTS = "https://events.jupyter.org/jupyter_server/contents_service/v1"
+STATUS_SECONDS = 2
 
 
 def read_notebook_file(abs_path: str) -> dict[str, Any] | None:
@@ -139,8 +142,30 @@ class BranchApp(ExtensionApp):
         self.watcher.start()
         if self.recorder is not None:
             self.recorder.start()
+        self._status = PeriodicCallback(self._write_status, STATUS_SECONDS * 1000)
+        self._status.start()
+        self._write_status()
+
+    def _write_status(self) -> None:
+        """Tell `jupyter branch info` how the writer is doing (backlog, problem)."""
+        writer = self.writer
+        engines = writer.engines
+        write_status(
+            {
+                "url": self.db_url or default_db_url(),
+                "path": str(engines.path) if engines and engines.path else None,
+                "backlog": writer.backlog,
+                "committed": writer.committed_ops,
+                "refused": writer.refused_ops,
+                "problem": writer.problem,
+                "problem_since": writer.problem_since,
+            }
+        )
 
     async def stop_extension(self) -> None:
+        if getattr(self, "_status", None) is not None:
+            self._status.stop()
+        remove_status()
         if self.recorder is not None:
             await self.recorder.stop()
         self.watcher.stop()

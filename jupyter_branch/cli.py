@@ -2,7 +2,8 @@
 
 Works on the store the server uses by default (``--db URL`` for another).
 NOTEBOOK is the .ipynb path as the shell sees it; a state is named by its id or
-any unique prefix. Exit status: 0 ok, 1 not found or ambiguous, 2 usage.
+any unique prefix. Exit status: 0 ok, 1 not found or ambiguous, 2 usage, 3 the
+store cannot be read (said in plain words).
 Imports stay light (no jupyter_server) so a command answers well under a second.
 """
 
@@ -14,7 +15,7 @@ import os
 import sys
 from typing import Any
 
-EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
 
 
 def _service(args: argparse.Namespace) -> Any:
@@ -138,9 +139,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from .outputs import human_size
+    from .status import servers_using
 
     service = _service(args)
     info = service.info()
+    info["servers"] = servers_using(info["path"])
     if args.json:
         json.dump(info, sys.stdout, indent=1)
         sys.stdout.write("\n")
@@ -155,6 +158,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"states       {info['states']}")
     print(f"cell versions {info['cell_versions']}")
     print(f"running      {info['running']} executions in progress")
+    for server in info["servers"]:
+        problem = server.get("problem") or "recording normally"
+        print(f"server {server['pid']:<6} {server['backlog']} writes waiting; {problem}")
     return EXIT_OK
 
 
@@ -238,6 +244,19 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_NOT_FOUND
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as err:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from .store.migrations import SchemaTooNew
+        from .store.writer import describe_store_error
+
+        if isinstance(err, SchemaTooNew):
+            print(f"jupyter branch: {err}", file=sys.stderr)
+        elif isinstance(err, (SQLAlchemyError, OSError)):
+            print(f"jupyter branch: {describe_store_error(err)}", file=sys.stderr)
+        else:
+            raise
+        return EXIT_STORE
 
 
 if __name__ == "__main__":

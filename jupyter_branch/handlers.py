@@ -27,7 +27,7 @@ from . import __version__
 from .paths import PathOutsideRoot
 from .service import BadRequest, document_cells_with_outputs
 from .store.queries import Ambiguous, NotFound, SearchUnavailable
-from .store.writer import BacklogFull, StoreUnavailable
+from .store.writer import BacklogFull, StoreUnavailable, describe_store_error
 
 AUTH_RESOURCE = "jupyter_branch"
 
@@ -84,8 +84,8 @@ class BranchHandler(ExtensionHandlerMixin, APIHandler):
             raise
         except Exception as err:
             self.log.exception("jupyter-branch request failed")
-            problem = self.branch.writer.problem
-            raise HTTPError(503, reason=problem or f"the history store failed: {err}") from None
+            problem = self.branch.writer.problem or describe_store_error(err)
+            raise HTTPError(503, reason=problem) from None
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         reason = self._reason

@@ -10,6 +10,7 @@ and the CLI, which under WAL never waits on the writer).
 from __future__ import annotations
 
 import os
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,42 @@ class StoreEngines:
     path: Path | None
     writer: Engine
     reader: Engine
+    identity: tuple[int, int] | None = None  # (device, inode) of the file when opened
+
+    def moved(self) -> bool:
+        """Return True if the database file is gone or was replaced since it was opened.
+
+        SQLite keeps writing to a deleted file's inode, so without this check a
+        deleted store would silently swallow everything recorded after it.
+        """
+        if self.path is None or self.identity is None:
+            return False
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return True
+        return (st.st_dev, st.st_ino) != self.identity
+
+    def damaged(self) -> bool:
+        """Return True if the file no longer reads as a SQLite database.
+
+        SQLite works from cached pages and the WAL, so an overwritten header can
+        go unnoticed while everything written after it is lost. The probe is a
+        fresh SQLite connection: never a plain ``open()`` of the file, since
+        closing any other descriptor of it would drop this process's locks.
+        """
+        if self.path is None:
+            return False
+        try:
+            probe = sqlite3.connect(str(self.path), timeout=0.1)
+            try:
+                probe.execute("PRAGMA schema_version").fetchone()
+            finally:
+                probe.close()
+        except sqlite3.DatabaseError as err:
+            text = str(err).lower()
+            return "not a database" in text or "malformed" in text
+        return False
 
     def dispose(self) -> None:
         self.writer.dispose()
@@ -120,6 +157,9 @@ def open_store(url: str | None = None, *, migrate_schema: bool = True) -> StoreE
         writer = create_engine(url, pool_pre_ping=True)
         reader = create_engine(url, pool_pre_ping=True)
     engines = StoreEngines(url=url, path=path, writer=writer, reader=reader)
+    if path is not None:
+        st = os.stat(path)
+        engines.identity = (st.st_dev, st.st_ino)
     if migrate_schema:
         try:
             migrate(writer, check=reader if reader is not writer else None)

@@ -30,12 +30,13 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from .engine import StoreEngines
+from .engine import StoreEngines, open_store
 from .history import History
 
 log = logging.getLogger("jupyter_branch")
 
 BATCH = 500
+DAMAGE_CHECK_SECONDS = 1.0
 
 
 class BacklogFull(RuntimeError):
@@ -86,6 +87,10 @@ class _Op:
     coalesce_key: str | None = None
 
 
+class StoreDamaged(OSError):
+    """The database file was overwritten by something else."""
+
+
 class StoreUnavailable(RuntimeError):
     """The store is not open (yet); the message says why in plain words."""
 
@@ -107,7 +112,8 @@ class Writer:
     ) -> None:
         if isinstance(opener, StoreEngines):
             self.engines: StoreEngines | None = opener
-            self._opener: Callable[[], StoreEngines] = lambda: opener
+            url = opener.url
+            self._opener: Callable[[], StoreEngines] = lambda: open_store(url)
         else:
             self.engines = None
             self._opener = opener
@@ -117,6 +123,8 @@ class Writer:
         self._cond = threading.Condition()
         self._stopping = False
         self._busy = False
+        self._in_flight = 0
+        self._checked_at = 0.0
         self.problem: str | None = None
         self.problem_since: float | None = None
         self.committed_ops = 0
@@ -126,7 +134,8 @@ class Writer:
 
     @property
     def backlog(self) -> int:
-        return len(self._queue)
+        """Writes not committed yet: queued, plus the batch being tried."""
+        return len(self._queue) + self._in_flight
 
     def submit(
         self, fn: Callable[..., Any], *args: Any, coalesce_key: str | None = None
@@ -183,8 +192,22 @@ class Writer:
         return self.engines
 
     def _open(self) -> None:
+        if self.engines is not None and self.engines.moved():
+            log.warning(
+                "jupyter-branch: the history database %s was removed or replaced; "
+                "recording goes on in a new one there",
+                self.engines.path,
+            )
+            self.engines.dispose()
+            self.engines = None
+            self.history.forget()
         if self.engines is None:
             self.engines = self._opener()
+        now = time.monotonic()
+        if now - self._checked_at >= DAMAGE_CHECK_SECONDS:
+            self._checked_at = now
+            if self.engines.damaged():
+                raise StoreDamaged("file is not a database: its header was overwritten")
 
     def _run(self) -> None:
         pause = 0.2
@@ -203,14 +226,19 @@ class Writer:
                     return
                 batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
                 self._busy = True
+                self._in_flight = len(batch)
             try:
                 self._open()
                 self._apply(batch)
             except Exception as err:  # the store itself failed: keep everything, retry later
                 self.history.forget()
+                if self.engines is not None:  # reopen next time: the file may be back,
+                    self.engines.dispose()  # writable again, or a new one
+                    self.engines = None
                 with self._cond:
                     self._queue.extendleft(reversed([op for op in batch if not op.future.done()]))
                     self._busy = False
+                    self._in_flight = 0
                     self._cond.notify_all()
                 message = describe_store_error(err)
                 if message != self.problem:
@@ -226,6 +254,7 @@ class Writer:
                 self.problem = self.problem_since = None
             with self._cond:
                 self._busy = False
+                self._in_flight = 0
                 self._cond.notify_all()
 
     def _apply(self, batch: list[_Op]) -> None:
