@@ -179,7 +179,13 @@ class Writer:
 
     def stop(self, timeout: float = 30) -> None:
         """Commit what is queued (waiting up to ``timeout``), then stop the thread."""
-        self.flush(timeout)
+        # a failing store gets a short grace: shutting Jupyter down must not hang
+        if not self.flush(min(timeout, 5) if self.problem else timeout) or self.backlog:
+            log.error(
+                "jupyter-branch: %d history writes could not be saved before stopping: %s",
+                self.backlog,
+                self.problem or "the store did not answer in time",
+            )
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
