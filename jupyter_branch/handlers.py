@@ -141,13 +141,17 @@ class TreeHandler(BranchHandler):
         abs_path = self.notebook_path(api_path)
         since = _int(self.get_query_argument("since", "0"), "since")
         try:
-            result = await self.call(self.service().log, abs_path, since)
+            result = await self.call(self.service().log_json, abs_path, since)
         except HTTPError as err:
             if err.status_code != 404:
                 raise
             # a notebook without history yet is not an error for a viewer
-            result = {"head": None, "states": [], "running": [], "deleted": False}
-        self.finish({"notebook": api_path, **result})
+            result = {"head": None, "states_json": "[]", "running": [], "deleted": False}
+        states = result.pop("states_json")
+        head = json.dumps({"notebook": api_path, **result}, separators=(",", ":"))
+        # the states come encoded by the store; splice them in rather than re-encode
+        self.set_header("Content-Type", "application/json")
+        self.finish(f'{head[:-1]},"states":{states}}}')
 
 
 class StateHandler(BranchHandler):

@@ -9,17 +9,18 @@ so they are ordered with the recorder's.
 from __future__ import annotations
 
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
 from sqlalchemy.engine import make_url
 
 from . import diff as diffing
-from .export import clean_notebook
 from .model import safe_text
 from .store import queries
 from .store.engine import StoreEngines
 from .store.writer import Writer
+
+if TYPE_CHECKING:  # nbformat is slow to import: only export needs it
+    import nbformat
 
 VALID_CELL_TYPES = ("code", "markdown", "raw")
 MAX_QUERY_CHARS = 1000
@@ -58,6 +59,17 @@ class HistoryService:
                 "deleted": nb.deleted is not None,
             }
 
+    def log_json(self, abs_path: str, since_seq: int = 0) -> dict[str, Any]:
+        """Like ``log`` with ``states`` as an encoded JSON array (``states_json``)."""
+        with self.engines.reader.begin() as conn:
+            nb = queries.find_notebook(conn, abs_path)
+            return {
+                "head": nb.head_id,
+                "states_json": queries.log_json(conn, nb, since_seq),
+                "running": queries.running_executions(conn, nb),
+                "deleted": nb.deleted is not None,
+            }
+
     def resolve(self, abs_path: str, ref: str) -> str:
         with self.engines.reader.begin() as conn:
             return queries.resolve_state(conn, queries.find_notebook(conn, abs_path), ref)
@@ -91,6 +103,8 @@ class HistoryService:
 
     def export(self, abs_path: str, ref: str, outputs: bool = True) -> nbformat.NotebookNode:
         """Return the state as a clean, valid notebook."""
+        from .export import clean_notebook
+
         state = self.state(abs_path, ref)
         return clean_notebook(state["cells"], state["metadata"], outputs=outputs)
 

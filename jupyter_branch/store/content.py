@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import aliased
 
 from ..model import EMPTY_OUTPUTS, CellRef, canonical_json, encode_text, hash_bytes
@@ -44,6 +44,13 @@ class _LRU(OrderedDict[bytes, int]):
             self.popitem(last=False)
 
 
+# Statements built once: building `.values(...)` per call costs more than running it.
+_BLOB_BY_HASH = select(blobs.c.id).where(blobs.c.hash == bindparam("h"))
+_INSERT_BLOB = blobs.insert()
+_VERSION_BY_HASH = select(cell_versions.c.id).where(cell_versions.c.hash == bindparam("h"))
+_INSERT_VERSION = cell_versions.insert()
+
+
 class ContentWriter:
     """Puts blobs and cell versions, each at most once.
 
@@ -51,7 +58,7 @@ class ContentWriter:
     rolls back (``forget``), since ids made in it no longer exist.
     """
 
-    def __init__(self, cache_size: int = 50_000) -> None:
+    def __init__(self, cache_size: int = 8192) -> None:
         self.blob_ids = _LRU(cache_size)
         self.version_ids = _LRU(cache_size)
         self.searchable: bool | None = None  # does the store have a search index (once known)
@@ -75,13 +82,13 @@ class ContentWriter:
         known = self.blob_ids.get_id(digest)
         if known is not None:
             return known
-        row = conn.execute(select(blobs.c.id).where(blobs.c.hash == digest)).first()
+        row = conn.execute(_BLOB_BY_HASH, {"h": digest}).first()
         if row is not None:
             blob_id = row.id
         else:
             kind, payload = codec.encode(data)
             blob_id = conn.execute(
-                blobs.insert().values(hash=digest, size=len(data), codec=kind, data=payload)
+                _INSERT_BLOB, {"hash": digest, "size": len(data), "codec": kind, "data": payload}
             ).inserted_primary_key[0]  # type: ignore[index]
             if indexed is not None:
                 if self.searchable is None:
@@ -116,7 +123,7 @@ class ContentWriter:
         known = self.blob_ids.get_id(digest)
         if known is not None:
             return known
-        row = conn.execute(select(blobs.c.id).where(blobs.c.hash == digest)).first()
+        row = conn.execute(_BLOB_BY_HASH, {"h": digest}).first()
         if row is None:
             if digest in _WELL_KNOWN:
                 return self.put_bytes(conn, _WELL_KNOWN[digest], digest)
@@ -133,20 +140,21 @@ class ContentWriter:
         known = self.version_ids.get_id(key)
         if known is not None:
             return known
-        row = conn.execute(select(cell_versions.c.id).where(cell_versions.c.hash == key)).first()
+        row = conn.execute(_VERSION_BY_HASH, {"h": key}).first()
         if row is not None:
             version_id = row.id
         else:
             version_id = conn.execute(
-                cell_versions.insert().values(
-                    hash=key,
-                    cell_id=ref.cell_id,
-                    cell_type=ref.cell_type,
-                    source_blob=self.blob_id(conn, ref.source),
-                    outputs_blob=self.blob_id(conn, ref.outputs),
-                    execution_count=ref.execution_count,
-                    metadata_blob=self.blob_id(conn, ref.metadata),
-                )
+                _INSERT_VERSION,
+                {
+                    "hash": key,
+                    "cell_id": ref.cell_id,
+                    "cell_type": ref.cell_type,
+                    "source_blob": self.blob_id(conn, ref.source),
+                    "outputs_blob": self.blob_id(conn, ref.outputs),
+                    "execution_count": ref.execution_count,
+                    "metadata_blob": self.blob_id(conn, ref.metadata),
+                },
             ).inserted_primary_key[0]  # type: ignore[index]
         self.version_ids.put(key, version_id)
         return version_id

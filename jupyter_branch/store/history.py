@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from .. import model
 from ..model import CellRef, ReportedCell
@@ -28,6 +28,28 @@ from .schema import notebooks, running, state_cells, states
 log = logging.getLogger("jupyter_branch")
 
 HEAD_CACHE = 256
+NOTEBOOK_CACHE = 1024
+
+# Statements built once (see content.py)
+_INSERT_STATE = states.insert()
+_INSERT_STATE_CELLS = state_cells.insert()
+_SET_HEAD = (
+    notebooks.update().where(notebooks.c.id == bindparam("nb")).values(head_id=bindparam("head"))
+)
+_DELETE_RUNNING = running.delete().where(running.c.key == bindparam("k"))
+_STATE_OPTIONAL = (
+    "cell_id",
+    "execution_count",
+    "status",
+    "started",
+    "ended",
+    "code_blob",
+    "outputs_blob",
+    "restored_from",
+    "kernel_id",
+    "preview",
+    "label",
+)
 DISPLAY_CACHE = 4096
 
 
@@ -79,18 +101,32 @@ class History:
         self.read_notebook = read_notebook or (lambda _path: None)
         self.max_output_bytes = max_output_bytes
         self.heads: OrderedDict[int, Head] = OrderedDict()
+        self.notebooks: OrderedDict[str, int] = OrderedDict()  # live notebooks by path
+        self.progressed: set[str] = set()  # executions with a `running` row
         self.displays: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
         self.reported: set[int] = set()
 
     def forget(self) -> None:
         """Drop caches after a rolled-back transaction."""
         self.heads.clear()
+        self.notebooks.clear()
         self.content.forget()
 
     # -- notebooks and heads -------------------------------------------------
 
     def notebook_id(self, conn: Connection, abs_path: str, create: bool = True) -> int | None:
         """Return the id of the live notebook at ``abs_path``, creating it (seeded from disk)."""
+        known = self.notebooks.get(abs_path)
+        if known is not None:
+            return known
+        found = self._notebook_id(conn, abs_path, create)
+        if found is not None:
+            self.notebooks[abs_path] = found
+            if len(self.notebooks) > NOTEBOOK_CACHE:
+                self.notebooks.popitem(last=False)
+        return found
+
+    def _notebook_id(self, conn: Connection, abs_path: str, create: bool) -> int | None:
         row = conn.execute(
             select(notebooks.c.id)
             .where(notebooks.c.abs_path == abs_path, notebooks.c.deleted.is_(None))
@@ -154,20 +190,20 @@ class History:
         version_ids = [self.content.put_version(conn, c) for c in cells]
         state_id = uuid.uuid4().hex
         key = model.sources_key(cells)
-        conn.execute(
-            states.insert().values(
-                id=state_id,
-                notebook_id=nb_id,
-                parent_id=head.state_id,
-                seq=head.next_seq,
-                created=created or time.time(),
-                event=event,
-                layout_blob=self.content.put_layout(conn, version_ids),
-                metadata_blob=metadata_blob if metadata_blob is not None else head.metadata_blob,
-                sources_key=key,
-                **columns,
-            )
+        row = dict.fromkeys(_STATE_OPTIONAL)
+        row.update(columns)
+        row.update(
+            id=state_id,
+            notebook_id=nb_id,
+            parent_id=head.state_id,
+            seq=head.next_seq,
+            created=created or time.time(),
+            event=event,
+            layout_blob=self.content.put_layout(conn, version_ids),
+            metadata_blob=metadata_blob if metadata_blob is not None else head.metadata_blob,
+            sources_key=key,
         )
+        conn.execute(_INSERT_STATE, row)
         before = {c.cell_id: c for c in head.cells}
         changed = [
             {
@@ -181,8 +217,8 @@ class History:
             if before.get(c.cell_id) != c
         ]
         if changed:
-            conn.execute(state_cells.insert(), changed)
-        conn.execute(notebooks.update().where(notebooks.c.id == nb_id).values(head_id=state_id))
+            conn.execute(_INSERT_STATE_CELLS, changed)
+        conn.execute(_SET_HEAD, {"nb": nb_id, "head": state_id})
         self.heads[nb_id] = Head(
             nb_id,
             state_id,
@@ -242,7 +278,9 @@ class History:
 
     def record_execution(self, conn: Connection, ex: Execution) -> str | None:
         """Make the execute state of a finished execution; return its id (None if unattributed)."""
-        conn.execute(running.delete().where(running.c.key == ex.key))
+        if ex.key in self.progressed:
+            self.progressed.discard(ex.key)
+            conn.execute(_DELETE_RUNNING, {"k": ex.key})
         if ex.abs_path is None:
             return None
         nb_id = self.notebook_id(conn, ex.abs_path)
@@ -329,6 +367,7 @@ class History:
         updated = conn.execute(running.update().where(running.c.key == ex.key).values(**values))
         if updated.rowcount == 0:
             conn.execute(running.insert().values(key=ex.key, **values))
+        self.progressed.add(ex.key)
 
     def record_file(
         self, conn: Connection, abs_path: str, nb: dict[str, Any], event: str
@@ -446,6 +485,7 @@ class History:
                 (notebooks.c.abs_path == old_abs) | notebooks.c.abs_path.startswith(old_abs + "/"),
             )
         ).all()
+        self.notebooks.clear()
         for r in rows:
             conn.execute(
                 notebooks.update()
@@ -456,6 +496,7 @@ class History:
 
     def mark_deleted(self, conn: Connection, abs_path: str) -> None:
         """Keep a deleted notebook's history, but free its path for a new file."""
+        self.notebooks.pop(abs_path, None)
         conn.execute(
             notebooks.update()
             .where(notebooks.c.abs_path == abs_path, notebooks.c.deleted.is_(None))
