@@ -147,8 +147,20 @@ class KernelTap:
     def on_recv(self, msg_list: list[bytes]) -> None:
         self.joined.set()
         try:
+            # [signature, header, parent_header, metadata, content, buffers...]. Only
+            # what answers an execute_request matters, so the parent header is read
+            # first and nothing else is parsed for the rest. Signatures are not
+            # checked: this socket is subscribed to the kernel's own publisher, and
+            # only the kernel can send on it.
             _, fed = self.session.feed_identities(msg_list)
-            msg = self.session.deserialize(fed, content=True)
+            parent = self.session.unpack(fed[2])
+            if not isinstance(parent, dict) or parent.get("msg_type") != "execute_request":
+                return
+            msg = {
+                "header": self.session.unpack(fed[1]),
+                "parent_header": parent,
+                "content": self.session.unpack(fed[4]),
+            }
             self.handle(msg)
         except Exception as err:  # malformed or unexpected: never let it reach the kernel path
             self.bad_messages += 1
