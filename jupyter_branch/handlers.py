@@ -15,7 +15,6 @@ import json
 import posixpath
 from typing import Any
 
-import nbformat
 import tornado
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
@@ -24,10 +23,16 @@ from jupyter_server.utils import ensure_async, url_path_join
 from tornado.web import HTTPError
 
 from . import __version__
+from .export import notebook_json, writable_notebook
 from .paths import PathOutsideRoot
 from .service import BadRequest, document_cells_with_outputs
 from .store.queries import Ambiguous, NotFound, SearchUnavailable
-from .store.writer import BacklogFull, StoreUnavailable, describe_store_error
+from .store.writer import (
+    BacklogFull,
+    StoreUnavailable,
+    describe_store_error,
+    is_store_failure,
+)
 
 AUTH_RESOURCE = "jupyter_branch"
 
@@ -61,6 +66,8 @@ class BranchHandler(ExtensionHandlerMixin, APIHandler):
             data = json.loads(self.request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
             raise HTTPError(400, reason="the request body is not valid JSON") from None
+        except RecursionError:
+            raise HTTPError(400, reason="the request body is nested too deeply") from None
         if not isinstance(data, dict):
             raise HTTPError(400, reason="the request body must be a JSON object")
         return data
@@ -84,8 +91,12 @@ class BranchHandler(ExtensionHandlerMixin, APIHandler):
             raise
         except Exception as err:
             self.log.exception("jupyter-branch request failed")
-            problem = self.branch.writer.problem or describe_store_error(err)
-            raise HTTPError(503, reason=problem) from None
+            if is_store_failure(err):
+                problem = self.branch.writer.problem or describe_store_error(err)
+                raise HTTPError(503, reason=problem) from None
+            raise HTTPError(
+                500, reason=f"jupyter-branch could not answer this request: {err}"
+            ) from None
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         reason = self._reason
@@ -199,7 +210,8 @@ class ExportHandler(BranchHandler):
         state = self.required(self.get_query_argument("state", ""), "state")
         outputs = self.get_query_argument("outputs", "1") not in ("0", "false", "no")
         nb = await self.call(self.service().export, abs_path, state, outputs)
-        self.finish(nbformat.writes(nb))
+        self.set_header("Content-Type", "application/json")
+        self.finish(notebook_json(nb))
 
     @tornado.web.authenticated
     @authorized
@@ -221,7 +233,7 @@ class ExportHandler(BranchHandler):
         filename = f"{stem}-{state_id[:8]}{suffix}.ipynb"
         filename = await ensure_async(cm.increment_filename(filename, folder, insert="-"))
         target = url_path_join(folder, filename) if folder else filename
-        model = {"type": "notebook", "format": "json", "content": nb}
+        model = {"type": "notebook", "format": "json", "content": writable_notebook(nb)}
         await ensure_async(cm.save(model, target))
         self.set_status(201)
         self.finish({"path": target, "state": state_id, "outputs": outputs})
@@ -243,7 +255,10 @@ class DiffHandler(BranchHandler):
         body = self.body()
         abs_path = self.notebook_path(body.get("path"))
         a = self.required(body.get("a"), "a")
-        cells = document_cells_with_outputs(body.get("cells"))
+        try:
+            cells = document_cells_with_outputs(body.get("cells"))
+        except BadRequest as err:
+            raise HTTPError(400, reason=str(err)) from None
         self.finish(await self.call(self.service().diff, abs_path, a, None, cells))
 
 

@@ -181,6 +181,25 @@ def restored_cells(
     return cells
 
 
+def renamed_only(head: Sequence[CellRef], doc: Sequence[CellRef]) -> dict[str, str] | None:
+    """Return ``{new id: Head's id}`` if ``doc`` is Head with only new cell ids, else None.
+
+    JupyterLab gives the cells of an nbformat < 4.5 file new ids on every load;
+    that changes nothing a user made, so it must not make a state.
+    """
+    if len(head) != len(doc):
+        return None
+    known = {c.cell_id for c in head}
+    renamed = {}
+    for old, new in zip(head, doc, strict=True):
+        if old == new:
+            continue
+        if new.cell_id in known or replace(new, cell_id=old.cell_id) != old:
+            return None
+        renamed[new.cell_id] = old.cell_id
+    return renamed or None
+
+
 def changed_cells(parent: Sequence[CellRef], cells: Sequence[CellRef]) -> list[CellRef]:
     """Return the cells of ``cells`` that are new or differ from ``parent`` (by id)."""
     before = {c.cell_id: c for c in parent}
@@ -189,6 +208,13 @@ def changed_cells(parent: Sequence[CellRef], cells: Sequence[CellRef]) -> list[C
 
 def same_cells(a: Sequence[CellRef], b: Sequence[CellRef]) -> bool:
     return len(a) == len(b) and all(x == y for x, y in zip(a, b, strict=True))
+
+
+def execution_count(value: Any) -> int | None:
+    """Return ``value`` if it is a valid execution count (an int >= 0), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return value
+    return None
 
 
 def safe_text(text: str) -> str:

@@ -146,23 +146,72 @@ def _needs_fix(previous: str, text: str) -> bool:
     return "\r" in text or "\b" in text or previous.endswith("\r")
 
 
-def _data_size(data: dict[str, Any]) -> int:
-    size = 0
-    for value in data.values():
-        if isinstance(value, str):
-            size += len(value)
-        else:
-            size += len(json.dumps(value, default=str))
-    return size
+def _value_size(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    return len(json.dumps(value, default=str))
+
+
+def _rich_size(output: dict[str, Any]) -> int:
+    """Characters an output's data and metadata take (mime types included)."""
+    data = output.get("data") or {}
+    size = sum(len(str(k)) + _value_size(v) for k, v in data.items())
+    meta = output.get("metadata")
+    return size + (_value_size(meta) if meta else 0)
+
+
+def as_mapping(value: Any) -> dict[str, Any]:
+    """Return ``value`` as a dict with text keys. Raises TypeError if it is not a dict."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError("expected an object")
+    return {str(k): v for k, v in value.items()}
+
+
+def cap_error(output: dict[str, Any], cap: int) -> dict[str, Any]:
+    """Return an error output that fits in ``cap``: its traceback cut in the middle."""
+    lines = output["traceback"]
+    size = len(output["ename"]) + len(output["evalue"]) + sum(len(line) for line in lines)
+    if size <= cap:
+        return output
+    budget = cap // 2
+    ename = output["ename"]
+    if len(ename) > 200:
+        ename = ename[:200] + "…"
+    evalue = output["evalue"]
+    if len(evalue) > budget // 2:
+        evalue = evalue[: budget // 2] + " …"
+    head: list[str] = []
+    tail: list[str] = []
+    used = 0
+    for line in lines:  # first lines, then last lines, each half the budget
+        if used + len(line) > budget // 2:
+            break
+        head.append(line)
+        used += len(line)
+    for line in reversed(lines[len(head) :]):
+        if used + len(line) > budget:
+            break
+        tail.insert(0, line)
+        used += len(line)
+    cut = len(lines) - len(head) - len(tail)
+    marker = (
+        f"… [jupyter-branch: {cut} traceback lines cut here; "
+        f"the whole error was {size:,} characters] …"
+    )
+    return {**output, "ename": ename, "evalue": evalue, "traceback": [*head, marker, *tail]}
 
 
 def cap_rich_output(output: dict[str, Any], cap: int) -> dict[str, Any]:
     """Return ``output`` unchanged if its data fits in ``cap``, else a visible marker."""
     data = output.get("data") or {}
-    size = _data_size(data)
+    size = _rich_size(output)
     if size <= cap:
         return output
-    kinds = ", ".join(sorted(data)) or "no data"
+    kinds = ", ".join(str(k)[:40] for k in sorted(data)[:3]) or "no data"
+    if len(data) > 3:
+        kinds += ", …"
     marker = (
         f"[jupyter-branch: this output ({kinds}) was {human_size(size)}, over the "
         f"{human_size(cap)} limit per output, and was not kept]"
@@ -225,19 +274,25 @@ class OutputReplay:
                 buf.append(text)
                 self._items.append(buf)
         elif msg_type == "error":
-            out: dict[str, Any] = {
-                "output_type": "error",
-                "ename": str(content.get("ename", "")),
-                "evalue": str(content.get("evalue", "")),
-                "traceback": [str(line) for line in content.get("traceback") or []],
-            }
+            traceback = content.get("traceback") or []
+            if not isinstance(traceback, list):
+                traceback = [traceback]
+            out: dict[str, Any] = cap_error(
+                {
+                    "output_type": "error",
+                    "ename": str(content.get("ename", "")),
+                    "evalue": str(content.get("evalue", "")),
+                    "traceback": [str(line) for line in traceback],
+                },
+                self.cap,
+            )
             self.error = out
             self._items.append(out)
         else:
             out = {  # type: ignore[no-redef]
                 "output_type": msg_type,
-                "data": dict(content.get("data") or {}),
-                "metadata": dict(content.get("metadata") or {}),
+                "data": as_mapping(content.get("data")),
+                "metadata": as_mapping(content.get("metadata")),
             }
             if msg_type == "execute_result":
                 out["execution_count"] = content.get("execution_count")
@@ -257,16 +312,16 @@ class OutputReplay:
                 and (item.get("transient") or {}).get("display_id") == display_id
             ):
                 updated = dict(item)
-                updated["data"] = dict(content.get("data") or {})
-                updated["metadata"] = dict(content.get("metadata") or {})
+                updated["data"] = as_mapping(content.get("data"))
+                updated["metadata"] = as_mapping(content.get("metadata"))
                 self._items[i] = cap_rich_output(updated, self.cap)
                 found = True
         if found:
             self.changed = True
         else:
             self.display_updates[str(display_id)] = {
-                "data": dict(content.get("data") or {}),
-                "metadata": dict(content.get("metadata") or {}),
+                "data": as_mapping(content.get("data")),
+                "metadata": as_mapping(content.get("metadata")),
             }
 
     def outputs(self) -> list[dict[str, Any]]:

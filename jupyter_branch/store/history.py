@@ -9,6 +9,7 @@ Heads it touched (bounded) so a new state costs a few inserts.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -103,6 +104,7 @@ class History:
         self.heads: OrderedDict[int, Head] = OrderedDict()
         self.notebooks: OrderedDict[str, int] = OrderedDict()  # live notebooks by path
         self.progressed: set[str] = set()  # executions with a `running` row
+        self.aliases: dict[int, dict[str, str]] = {}  # notebook -> {JupyterLab's id: ours}
         self.displays: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
         self.reported: set[int] = set()
 
@@ -247,9 +249,14 @@ class History:
         reported = []
         for cell in cells:
             _, digest = self.content.put_text(conn, cell["source"])
-            reported.append(ReportedCell(cell["id"], cell["cell_type"], digest))
+            cell_id = self._alias(nb_id, head, cell["id"]) or cell["id"]
+            reported.append(ReportedCell(cell_id, cell["cell_type"], digest))
         doc = model.document_cells(head.cells, reported)
         if model.same_cells(doc, head.cells):
+            return {"head": head.state_id, "created": False, "moved": False}
+        renamed = model.renamed_only(head.cells, doc)
+        if renamed:  # the same cells under ids JupyterLab made up: remember, record nothing
+            self.aliases.setdefault(nb_id, {}).update(renamed)
             return {"head": head.state_id, "created": False, "moved": False}
         key = model.sources_key(doc)
         if key != head.sources_key:
@@ -276,6 +283,15 @@ class History:
         )
         return {"head": state_id, "created": True, "moved": False}
 
+    def _alias(self, nb_id: int, head: Head, cell_id: str | None) -> str | None:
+        """Return Head's id for a cell JupyterLab knows under another id (see renamed_only)."""
+        aliases = self.aliases.get(nb_id)
+        if not aliases or cell_id is None or cell_id not in aliases:
+            return cell_id
+        original = aliases[cell_id]
+        ids = {c.cell_id for c in head.cells}
+        return original if cell_id not in ids and original in ids else cell_id
+
     def record_execution(self, conn: Connection, ex: Execution) -> str | None:
         """Make the execute state of a finished execution; return its id (None if unattributed)."""
         if ex.key in self.progressed:
@@ -288,13 +304,14 @@ class History:
         head = self.head(conn, nb_id)
         code_id, code_hash = self.content.put_text(conn, ex.code)
         outputs_id, outputs_hash = self.content.put_json(conn, ex.outputs)
-        cell_id = ex.cell_id
+        cell_id = self._alias(nb_id, head, ex.cell_id)
+        deleted = [self._alias(nb_id, head, c) or c for c in ex.deleted_cells]
         known = {c.cell_id for c in head.cells}
         if cell_id and cell_id not in known and nb_id in self.reported:
             # the document is reported and has no such cell: a console on this kernel
             cell_id = None
         cells, _ = model.executed_cells(
-            head.cells, cell_id, code_hash, outputs_hash, ex.execution_count, ex.deleted_cells
+            head.cells, cell_id, code_hash, outputs_hash, ex.execution_count, deleted
         )
         cells = self._apply_display_updates(conn, ex.kernel_id, nb_id, cells, ex.display_updates)
         for out in ex.outputs:
@@ -310,7 +327,7 @@ class History:
             cells,
             parent=head,
             created=ex.ended or time.time(),
-            cell_id=ex.cell_id,
+            cell_id=cell_id or ex.cell_id,
             execution_count=ex.execution_count,
             status=ex.status,
             started=ex.started,
@@ -358,7 +375,7 @@ class History:
             notebook_id=nb_id,
             kernel_id=ex.kernel_id,
             cell_id=ex.cell_id,
-            code=ex.code,
+            code=model.safe_text(ex.code),  # a text column: lone surrogates cannot go in
             execution_count=ex.execution_count,
             started=ex.started,
             updated=time.time(),
@@ -405,10 +422,15 @@ class History:
     def _file_cell(
         self, conn: Connection, cell: dict[str, Any], same_place: CellRef | None
     ) -> CellRef:
+        # a file may hold anything: what is not a known shape is kept as plain text
         cell_type = cell.get("cell_type", "code")
+        if cell_type not in model.CELL_TYPES:
+            cell_type = "raw"
         source = cell.get("source", "")
         if isinstance(source, list):
-            source = "".join(source)
+            source = "".join(str(part) for part in source)
+        elif not isinstance(source, str):
+            source = json.dumps(source, default=str)
         _, source_hash = self.content.put_text(conn, source)
         cell_id = model.safe_text(str(cell.get("id") or ""))
         if not cell_id:
@@ -423,11 +445,16 @@ class History:
                 cell_id = uuid.uuid4().hex[:8]
         outputs_hash = None
         if cell_type == "code":
-            outputs = [clean_output(dict(o)) for o in cell.get("outputs") or []]
+            given = cell.get("outputs")
+            outputs = [
+                clean_output(dict(o))
+                for o in (given if isinstance(given, list) else [])
+                if isinstance(o, dict)
+            ]
             _, outputs_hash = self.content.put_json(conn, outputs)
-        metadata = cell.get("metadata") or {}
+        metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
         metadata_hash = self.content.put_json(conn, metadata)[1] if metadata else None
-        count = cell.get("execution_count") if cell_type == "code" else None
+        count = model.execution_count(cell.get("execution_count")) if cell_type == "code" else None
         return CellRef(str(cell_id), cell_type, source_hash, outputs_hash, count, metadata_hash)
 
     def _same_content(self, conn: Connection, a: Sequence[CellRef], b: Sequence[CellRef]) -> bool:

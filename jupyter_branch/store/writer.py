@@ -28,7 +28,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+)
 
 from .engine import StoreEngines, open_store
 from .history import History
@@ -70,13 +77,27 @@ def describe_store_error(err: BaseException) -> str:
     return f"The history database failed: {getattr(err, 'orig', err)}"
 
 
+def _reopen_after(err: BaseException) -> bool:
+    """A locked or full store is still the same store; anything else may not be."""
+    text = str(getattr(err, "orig", err) or err).lower()
+    return not ("locked" in text or "busy" in text or "full" in text)
+
+
 def is_store_failure(err: BaseException) -> bool:
-    """Return True when ``err`` is the store failing rather than one operation being wrong."""
-    if isinstance(err, IntegrityError):
+    """Return True when ``err`` is the store failing rather than one operation being wrong.
+
+    Only the first kind is retried (holding the work): locked, read-only, full,
+    I/O errors, a damaged file. Bad data (a value SQLite cannot bind, a broken
+    constraint) fails that one operation, or it would block all recording.
+    """
+    if isinstance(err, (IntegrityError, InterfaceError, ProgrammingError, DataError)):
         return False
-    return isinstance(err, (OperationalError, DBAPIError)) or (
-        isinstance(err, OSError) and not isinstance(err, FileNotFoundError)
-    )
+    if isinstance(err, OperationalError):
+        return True
+    if isinstance(err, DBAPIError):  # DatabaseError: only when the file itself is bad
+        text = str(err).lower()
+        return "malformed" in text or "not a database" in text or "disk" in text
+    return isinstance(err, OSError) and not isinstance(err, FileNotFoundError)
 
 
 @dataclass
@@ -197,6 +218,17 @@ class Writer:
             raise StoreUnavailable(self.problem or "The history database is being opened.")
         return self.engines
 
+    def _reopen(self) -> None:
+        """Open the store anew (it may be writable again, or a new file), at once so
+        reads keep working; on failure the next batch tries again."""
+        if self.engines is not None:
+            self.engines.dispose()
+            self.engines = None
+        try:
+            self.engines = self._opener()
+        except Exception:
+            self.engines = None
+
     def _open(self) -> None:
         if self.engines is not None and self.engines.moved():
             log.warning(
@@ -238,9 +270,8 @@ class Writer:
                 self._apply(batch)
             except Exception as err:  # the store itself failed: keep everything, retry later
                 self.history.forget()
-                if self.engines is not None:  # reopen next time: the file may be back,
-                    self.engines.dispose()  # writable again, or a new one
-                    self.engines = None
+                if _reopen_after(err):
+                    self._reopen()
                 with self._cond:
                     self._queue.extendleft(reversed([op for op in batch if not op.future.done()]))
                     self._busy = False

@@ -111,9 +111,16 @@ def test_store_locked_by_another_program(setup: Setup) -> None:
         assert info["writer"]["backlog"] >= 1
         status, _ = setup.server.request("jupyter-branch/api/tree?path=nb.ipynb")
         assert status == 200, "browsing history still works while writes wait"
-        cli = cli_info(setup.db, setup.data)  # reads work under WAL; it shows the server
-        assert cli.returncode == 0, cli.stderr
-        assert "locked by another program" in cli.stdout and "writes waiting" in cli.stdout
+        # reads work under WAL; it shows the server's state (written every 2 s)
+        cli = wait_until(
+            lambda: (
+                (c := cli_info(setup.db, setup.data)).returncode == 0
+                and "locked by another program" in c.stdout
+                and c
+            ),
+            what="the CLI to show the waiting server",
+        )
+        assert "writes waiting" in cli.stdout
     finally:
         locker.execute("ROLLBACK")
         locker.close()

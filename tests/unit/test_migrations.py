@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, inspect, text
@@ -36,6 +37,13 @@ def test_the_database_file_is_private_and_in_wal_mode(tmp_path):
     assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
     with engines.reader.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        with engines.writer.begin() as w:  # a write makes SQLite create -wal and -shm
+            w.exec_driver_sql(
+                "INSERT INTO notebooks (uid, abs_path, created) VALUES ('u', '/a', 1)"
+            )
+        for suffix in ("-wal", "-shm"):
+            side = Path(str(path) + suffix)
+            assert side.exists() and stat.S_IMODE(os.stat(side).st_mode) == 0o600, suffix
     engines.dispose()
 
 
