@@ -1,6 +1,7 @@
 # The two commands of the README, and the pieces they are made of.
 #   make lab    set everything up, then run JupyterLab with jupyter-branch on examples/
 #   make test   set everything up, then run the whole test suite
+#   make bench  measure SPEC's speed and size bars (docs/benchmarks.md); BENCH_FLAGS=--quick
 # Setup is idempotent: a stamp in .venv is renewed when the build inputs change.
 
 SHELL := /bin/bash
@@ -14,7 +15,7 @@ PORT ?= 8888
 # Galata drives this browser; Playwright's own downloads are not used.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab test setup test-python test-js test-ui screenshots chromium lint clean
+.PHONY: lab test setup test-python test-js test-ui screenshots chromium lint clean check-auth
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -36,10 +37,15 @@ lab: setup
 	  --ServerApp.port=$(PORT) $(ROOT_FLAG) demo.ipynb
 
 test: setup
-	$(MAKE) lint test-js test-python test-ui
+	$(MAKE) lint test-js test-python check-auth test-ui
 
 test-python: setup
 	$(BIN)/python -m pytest
+
+# A real `jupyter server` on a free port: fails if any jupyter-branch route answers
+# any method without credentials (scripts/check_auth.py says how).
+check-auth: setup
+	$(BIN)/python scripts/check_auth.py
 
 test-js: setup
 	jlpm test
@@ -75,6 +81,13 @@ lint: setup
 	$(BIN)/ruff format --check jupyter_branch tests $(wildcard bench/*.py)
 	$(BIN)/mypy
 	jlpm lint:check
+
+# The benchmarks: a real server, ipykernel and Chromium; rewrites docs/benchmarks.md.
+BENCH_FLAGS ?=
+bench: setup
+	$(PY) -m pip install -q -r bench/requirements.txt
+	cd bench && npm ci --no-audit --no-fund --loglevel=error
+	$(PY) -m bench $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) node_modules lib jupyter_branch/labextension ui-tests/node_modules

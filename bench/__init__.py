@@ -1,0 +1,1 @@
+"""The benchmarks of SPEC's speed and size bars: ``python -m bench`` (``make bench``)."""

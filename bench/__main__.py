@@ -1,0 +1,137 @@
+"""``python -m bench [--quick] [--only SECTIONS] [--fresh] [--no-kishu]``: run, then report.
+
+Runs the sections of SPEC's "Bars it must clear" in order (overhead, size,
+latency, panel, writer), writes every number to ``bench/results/latest.json``
+(and a dated copy), and rewrites the generated part of ``docs/benchmarks.md``
+and ``docs/benchmarks-latency.png``. ``make bench`` installs what it needs and
+calls this.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from . import kishu_ref, latency, overhead, panel, report, size, writer_limits
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results"
+SECTIONS = ("overhead", "size", "latency", "panel", "writer")
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import jupyter_server
+    import psutil
+
+    chromium = subprocess.run(
+        ["/usr/bin/chromium", "--version"], capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": psutil.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "jupyter_server": jupyter_server.__version__,
+        "chromium": chromium,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, up to 10,000 states")
+    parser.add_argument("--only", help=f"comma-separated sections of {','.join(SECTIONS)}")
+    parser.add_argument("--fresh", action="store_true", help="regenerate the synthetic stores")
+    parser.add_argument(
+        "--no-kishu", action="store_true", help="skip the Kishu reference row (as --quick does)"
+    )
+    parser.add_argument(
+        "--no-docs", action="store_true", help="write results only, leave docs/ alone"
+    )
+    args = parser.parse_args(argv)
+    only = args.only.split(",") if args.only else list(SECTIONS)
+    unknown = set(only) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    cache = RESULTS / "cache"
+    previous = RESULTS / "latest.json"
+    results: dict[str, Any] = {}
+    if previous.exists() and set(only) != set(SECTIONS):
+        results = json.loads(previous.read_text())  # keep the sections not re-run
+    results["machine"] = machine()
+    results["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    results["quick"] = args.quick
+    started = time.perf_counter()
+    timings: dict[str, float] = results.setdefault("section_seconds", {})
+
+    def section(name: str, fn: Any) -> None:
+        if name not in only:
+            return
+        log(f"== {name}")
+        t = time.perf_counter()
+        results[name] = fn()
+        timings[name] = time.perf_counter() - t
+        log(f"   ({timings[name]:.0f} s)")
+        previous.write_text(json.dumps(results, indent=1, default=str))
+
+    section("overhead", lambda: asyncio.run(overhead.measure(args.quick, log)))
+
+    def sizes() -> dict[str, Any]:
+        out = asyncio.run(size.measure(args.quick, log, keep=RESULTS / "session-store.sqlite"))
+        out["kishu"] = (
+            {"installed": False, "reason": "skipped (--no-kishu or --quick)"}
+            if args.no_kishu or args.quick
+            else asyncio.run(kishu_ref.measure(args.quick, log))
+        )
+        return out
+
+    section("size", sizes)
+    stores: dict[int, Any] = {}
+    if "latency" in only or "panel" in only:
+        log("== synthetic histories")
+        t = time.perf_counter()
+        stores = latency.synthetic_stores(cache, latency.sizes_for(args.quick), args.fresh, log)
+        timings["synthetic"] = time.perf_counter() - t
+    section("latency", lambda: latency.measure(args.quick, stores, cache, log))
+    section("panel", lambda: panel.measure(args.quick, stores, cache, RESULTS, log))
+    section("writer", lambda: asyncio.run(writer_limits.measure(args.quick, log)))
+    results["total_seconds"] = time.perf_counter() - started
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = json.dumps(results, indent=1, default=str)
+    previous.write_text(text)
+    shutil.copyfile(previous, RESULTS / f"run-{stamp}.json")
+    log(f"results: {previous} ({results['total_seconds']:.0f} s)")
+    if not args.no_docs:
+        written = report.write(results, BENCH.parent / "docs")
+        for path in written:
+            log(f"wrote {path}")
+    print(report.summary_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

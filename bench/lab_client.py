@@ -1,0 +1,202 @@
+"""Driving a kernel as JupyterLab does: a notebook session, the v1 websocket, cellId.
+
+The same protocol as ``tests/kernel_client.py`` (kept separate so the
+benchmarks don't depend on the test suite): a session is made over REST, the
+kernel websocket is opened with the ``v1.kernel.websocket.jupyter.org``
+subprotocol, ``execute_request``s carry ``metadata.cellId``, and a cell is done
+when both its ``execute_reply`` and its iopub ``idle`` status have arrived (when
+JupyterLab shows it as finished). ``OutputModel`` keeps the outputs as
+JupyterLab's output area does, to write the notebook a user would save.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from typing import Any
+
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import WebSocketClientConnection, websocket_connect
+
+from .servers import Server
+
+V1 = "v1.kernel.websocket.jupyter.org"
+KEYS = ("header", "parent_header", "metadata", "content")
+
+
+def pack_v1(channel: str, msg: dict[str, Any]) -> bytes:
+    """Encode a message as a v1 subprotocol frame (offsets table, channel, parts)."""
+    parts = [json.dumps(msg[key]).encode() for key in KEYS]
+    chan = channel.encode()
+    offsets = [8 * (1 + 1 + len(parts) + 1)]
+    offsets.append(offsets[-1] + len(chan))
+    for part in parts:
+        offsets.append(offsets[-1] + len(part))
+    head = len(offsets).to_bytes(8, "little") + b"".join(o.to_bytes(8, "little") for o in offsets)
+    return head + chan + b"".join(parts)
+
+
+def unpack_v1(frame: bytes) -> tuple[str, dict[str, Any]]:
+    count = int.from_bytes(frame[:8], "little")
+    offsets = [int.from_bytes(frame[8 * (i + 1) : 8 * (i + 2)], "little") for i in range(count)]
+    channel = frame[offsets[0] : offsets[1]].decode()
+    msg = {key: json.loads(frame[offsets[i + 1] : offsets[i + 2]]) for i, key in enumerate(KEYS)}
+    return channel, msg
+
+
+class OutputModel:
+    """The outputs of one cell as JupyterLab keeps them (stream merging, clear_output)."""
+
+    def __init__(self) -> None:
+        self.outputs: list[dict[str, Any]] = []
+        self.execution_count: int | None = None
+        self._clear_on_next = False
+
+    def add(self, msg_type: str, content: dict[str, Any]) -> None:
+        if msg_type == "clear_output":
+            if content.get("wait"):
+                self._clear_on_next = True
+            else:
+                self.outputs = []
+            return
+        if msg_type not in ("stream", "display_data", "execute_result", "error"):
+            return
+        if self._clear_on_next:
+            self.outputs, self._clear_on_next = [], False
+        if msg_type == "stream":
+            last = self.outputs[-1] if self.outputs else None
+            if last and last["output_type"] == "stream" and last["name"] == content["name"]:
+                last["text"] += content["text"]
+            else:
+                self.outputs.append(
+                    {"output_type": "stream", "name": content["name"], "text": content["text"]}
+                )
+            return
+        out: dict[str, Any] = {"output_type": msg_type}
+        if msg_type == "error":
+            out.update(
+                ename=content["ename"], evalue=content["evalue"], traceback=content["traceback"]
+            )
+        else:
+            out.update(data=content.get("data", {}), metadata=content.get("metadata", {}))
+            if msg_type == "execute_result":
+                out["execution_count"] = content.get("execution_count")
+        self.outputs.append(out)
+
+
+class Kernel:
+    """One notebook's session and its kernel websocket."""
+
+    def __init__(self, server: Server, path: str) -> None:
+        self.server = server
+        self.path = path
+        self.client_session = uuid.uuid4().hex
+        self.kernel_id = ""
+        self.session_id = ""
+        self.ws: WebSocketClientConnection | None = None
+        self.received_bytes = 0
+
+    async def start(self, kernel_name: str = "python3") -> Kernel:
+        body = {"path": self.path, "type": "notebook", "name": "", "kernel": {"name": kernel_name}}
+        session = await asyncio.to_thread(self.server.request, "POST", "api/sessions", body)
+        self.session_id, self.kernel_id = session["id"], session["kernel"]["id"]
+        ws_url = self.server.url.replace("http", "ws", 1)
+        request = HTTPRequest(
+            f"{ws_url}/api/kernels/{self.kernel_id}/channels?session_id={self.client_session}",
+            headers={"Authorization": f"token {self.server.token}"},
+        )
+        self.ws = await websocket_connect(request, subprotocols=[V1], max_message_size=1 << 30)
+        self.ws.protocol.set_nodelay(True)  # as browsers do: no Nagle delay on small frames
+        await self.wait_ready()
+        return self
+
+    def close(self) -> None:
+        if self.ws is not None:
+            self.ws.close()
+            self.ws = None
+
+    async def shutdown(self) -> None:
+        self.close()
+        await asyncio.to_thread(self.server.request, "DELETE", f"api/sessions/{self.session_id}")
+
+    def _send(self, msg_type: str, content: dict[str, Any], metadata: dict[str, Any]) -> str:
+        assert self.ws is not None
+        msg_id = uuid.uuid4().hex
+        header = {
+            "msg_id": msg_id,
+            "msg_type": msg_type,
+            "username": "bench",
+            "session": self.client_session,
+            "date": "",
+            "version": "5.3",
+        }
+        msg = {"header": header, "parent_header": {}, "metadata": metadata, "content": content}
+        self.ws.write_message(pack_v1("shell", msg), binary=True)
+        return msg_id
+
+    async def _read(self) -> tuple[str, dict[str, Any]]:
+        assert self.ws is not None
+        frame = await self.ws.read_message()
+        if frame is None:
+            raise ConnectionError("the kernel websocket closed")
+        assert isinstance(frame, bytes)
+        self.received_bytes += len(frame)
+        return unpack_v1(frame)
+
+    async def wait_ready(self, timeout: float = 60) -> None:
+        """Send kernel_info requests until one is answered on shell and iopub."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg_id = self._send("kernel_info_request", {}, {})
+            seen: set[str] = set()
+            try:
+                async with asyncio.timeout(1.0):
+                    while seen != {"shell", "iopub"}:
+                        channel, msg = await self._read()
+                        if msg["parent_header"].get("msg_id") == msg_id:
+                            seen.add(channel)
+                return
+            except TimeoutError:
+                continue
+        raise TimeoutError("the kernel did not answer")
+
+    def send_execute(self, code: str, cell_id: str | None) -> str:
+        content = {
+            "code": code,
+            "silent": False,
+            "store_history": True,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        }
+        return self._send("execute_request", content, {"cellId": cell_id} if cell_id else {})
+
+    async def wait_done(self, msg_id: str, outputs: OutputModel | None = None) -> str:
+        """Read until ``msg_id`` has its execute_reply and idle status; return the reply status."""
+        replied, idle, status = False, False, "ok"
+        while not (replied and idle):
+            channel, msg = await self._read()
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            msg_type = msg["header"]["msg_type"]
+            if channel == "shell" and msg_type == "execute_reply":
+                replied, status = True, msg["content"].get("status", "ok")
+            elif channel == "iopub":
+                if msg_type == "status":
+                    idle = msg["content"]["execution_state"] == "idle"
+                elif outputs is not None:
+                    if msg_type == "execute_input":
+                        outputs.execution_count = msg["content"].get("execution_count")
+                    outputs.add(msg_type, msg["content"])
+        return status
+
+    async def execute(
+        self, code: str, cell_id: str | None = None, outputs: OutputModel | None = None
+    ) -> float:
+        """Run ``code`` as cell ``cell_id``; return the round trip in seconds."""
+        start = time.perf_counter()
+        msg_id = self.send_execute(code, cell_id)
+        await self.wait_done(msg_id, outputs)
+        return time.perf_counter() - start
