@@ -203,6 +203,28 @@ class SearchHandler(BranchHandler):
 
 
 class ExportHandler(BranchHandler):
+    async def with_kernelspec(self, nb: Any, abs_path: str) -> Any:
+        """Name the kernel the notebook runs with when the state names none.
+
+        A notebook made in Lab carries its kernelspec only after the first
+        save; an export without one makes Lab ask which kernel to start.
+        """
+        if "kernelspec" in nb.metadata:
+            return nb
+        try:
+            api_path = self.branch.paths.to_api(abs_path)
+            session: dict[str, Any] = await self.session_manager.get_session(path=api_path)
+            kernel_name = session["kernel"]["name"]
+            spec = await ensure_async(self.kernel_spec_manager.get_kernel_spec(kernel_name))
+        except Exception:  # no session or no such spec: the export stays as it is
+            return nb
+        nb.metadata["kernelspec"] = {
+            "name": kernel_name,
+            "display_name": spec.display_name,
+            "language": spec.language,
+        }
+        return nb
+
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
@@ -210,6 +232,7 @@ class ExportHandler(BranchHandler):
         state = self.required(self.get_query_argument("state", ""), "state")
         outputs = self.get_query_argument("outputs", "1") not in ("0", "false", "no")
         nb = await self.call(self.service().export, abs_path, state, outputs)
+        nb = await self.with_kernelspec(nb, abs_path)
         self.set_header("Content-Type", "application/json")
         self.finish(notebook_json(nb))
 
@@ -222,6 +245,7 @@ class ExportHandler(BranchHandler):
         outputs = bool(body.get("outputs", True))
         state = self.required(body.get("state"), "state")
         nb = await self.call(self.service().export, abs_path, state, outputs)
+        nb = await self.with_kernelspec(nb, abs_path)
         state_id = await self.call(self.service().resolve, abs_path, state)
         cm = self.contents_manager
         api_path = self.branch.paths.to_api(abs_path) or ""

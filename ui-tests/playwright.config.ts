@@ -30,6 +30,9 @@ export default defineConfig({
   use: {
     ...baseConfig.use,
     baseURL,
+    // wide enough that the panel, the notebook and a notification all fit in
+    // the documentation screenshots
+    viewport: { width: 1366, height: 820 },
     video: 'off',
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',

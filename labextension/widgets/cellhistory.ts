@@ -100,6 +100,7 @@ export class CellHistoryView extends Panel {
       const item = new Panel();
       item.addClass('jp-BranchVersion');
       item.node.dataset.stateId = state.id;
+      item.node.dataset.event = state.event;
       const head = new Widget();
       head.addClass('jp-BranchVersion-head');
       const what = document.createElement('span');
@@ -134,7 +135,18 @@ export class CellHistoryView extends Panel {
       });
       head.node.append(what, open, restore);
       item.addWidget(head);
-      item.addWidget(renderCell(cell, this._options.rendermime));
+      // An edit changes the source only: the outputs the cell still showed
+      // belong to an earlier run and are shown with that run, not again here.
+      const edited = state.event === 'edit' && cell.cell_type === 'code';
+      item.addWidget(
+        renderCell(cell, this._options.rendermime, { outputs: !edited })
+      );
+      if (edited) {
+        const note = new Widget();
+        note.addClass('jp-BranchVersion-note');
+        note.node.textContent = trans.__('Edited, not run');
+        item.addWidget(note);
+      }
       this._list.addWidget(item);
     });
   }

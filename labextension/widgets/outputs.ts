@@ -86,7 +86,7 @@ export function renderOutputs(
 export function renderCell(
   cell: IStateCell,
   rendermime: IRenderMimeRegistry,
-  options: { highlight?: boolean } = {}
+  options: { highlight?: boolean; outputs?: boolean } = {}
 ): Panel {
   const panel = new Panel();
   panel.addClass('jp-BranchCell');
@@ -107,7 +107,12 @@ export function renderCell(
   source.textContent = cell.source;
   head.node.append(prompt, source);
   panel.addWidget(head);
-  if (cell.cell_type === 'code' && cell.outputs && cell.outputs.length > 0) {
+  if (
+    cell.cell_type === 'code' &&
+    options.outputs !== false &&
+    cell.outputs &&
+    cell.outputs.length > 0
+  ) {
     panel.addWidget(renderOutputs(cell.outputs, rendermime));
   } else if (cell.cell_type === 'markdown' && cell.source.trim()) {
     const renderer = rendermime.createRenderer('text/markdown');

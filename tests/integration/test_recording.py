@@ -252,3 +252,28 @@ async def test_a_run_between_file_rename_and_session_update_follows_the_rename(
         assert old["states"] == [], "the old name did not come back to life"
     finally:
         client.close()
+
+
+async def test_export_names_the_running_kernel_when_the_file_never_did(
+    jp_fetch, jp_ws_fetch, jp_root_dir, api
+):
+    # A notebook Lab just created has no kernelspec on disk until its first
+    # save; its export must still open in Lab without asking for a kernel.
+    nb = nbformat.v4.new_notebook()
+    nbformat.write(nb, str(jp_root_dir / "fresh.ipynb"))
+    client = await LabLikeClient(jp_fetch, jp_ws_fetch, "fresh.ipynb").start()
+    try:
+        await client.execute("print('kept')", cell_id="c1")
+        (state,) = await executes(api, "fresh.ipynb", 1)
+        code, exported = await api("export", path="fresh.ipynb", state=state["id"])
+        assert code == 200
+        assert exported["metadata"]["kernelspec"]["name"] == "python3"
+        assert exported["metadata"]["kernelspec"]["language"] == "python"
+        nbformat.validate(nbformat.from_dict(exported))
+    finally:
+        client.close()
+    # with no session the export stays as recorded: nothing invented
+    await jp_fetch("api", "sessions", client.session_id, method="DELETE")
+    code, exported = await api("export", path="fresh.ipynb", state=state["id"])
+    assert code == 200
+    assert "kernelspec" not in exported["metadata"]

@@ -129,6 +129,7 @@ export async function saveDocScreenshot(
   }
   fs.mkdirSync(SCREENSHOTS_DIR, { recursive: true });
   const file = path.join(SCREENSHOTS_DIR, `${name}.png`);
+  await page.waitForTimeout(800); // let notifications finish sliding in
   await page.screenshot({ path: file });
   return file;
 }

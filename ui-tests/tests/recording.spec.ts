@@ -175,6 +175,13 @@ test.describe('recording', () => {
       RECORDED
     );
     await saveDocScreenshot(page, 'seed-scenario');
+
+    // The tree view shows the undone x = 2 run beside the line of work.
+    await panel.locator('.jp-BranchPanel-tab[data-view="tree"]').click();
+    const rows = panel.locator('.jp-BranchTreeRow');
+    await expect(rows).toHaveCount(tree.states.length, RECORDED);
+    await expect(rows.filter({ hasText: 'x = 2' }).first()).toBeVisible();
+    await saveDocScreenshot(page, 'tree');
   });
 
   test('the history panel opens from the command palette', async ({
