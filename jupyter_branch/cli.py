@@ -58,10 +58,12 @@ def cmd_log(args: argparse.Namespace) -> int:
         for s in log["states"]
     ]
     if args.json:
-        json.dump(
-            {"notebook": args.notebook, "head": log["head"], "states": states}, sys.stdout, indent=1
-        )
-        sys.stdout.write("\n")
+        # one state per line: readable, and written at once (json.dump with
+        # indent writes piece by piece: a second for 10,000 states)
+        head = json.dumps({"notebook": args.notebook, "head": log["head"]})[:-1]
+        encode = json.JSONEncoder(ensure_ascii=False).encode
+        rows = "".join(f"\n  {encode(s)}," for s in states).rstrip(",")
+        sys.stdout.write(f'{head}, "states": [{rows}\n]}}\n')
         return EXIT_OK
     for s in states:
         mark = "*" if s["id"] == log["head"] else " "

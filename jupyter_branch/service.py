@@ -145,7 +145,7 @@ class HistoryService:
     def _submit(self, fn: Any, *args: Any) -> Future[Any]:
         if self.writer is None:
             raise RuntimeError("this history is read-only here")
-        return self.writer.submit(fn, *args)
+        return self.writer.submit(fn, *args, urgent=True)  # a request awaits it
 
     def report_document(self, abs_path: str, cells: Any) -> Future[Any]:
         """Queue a document report; the future gives ``{"head", "created", "moved"}``."""

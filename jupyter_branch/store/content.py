@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
-from sqlalchemy.orm import aliased
 
 from ..model import EMPTY_OUTPUTS, CellRef, canonical_json, encode_text, hash_bytes
 from . import blobs as codec
@@ -197,7 +196,7 @@ def load_refs(conn: Connection, layout_blob: int) -> tuple[list[int], list[CellR
     ids = read_layout(conn, layout_blob)
     if not ids:
         return [], []
-    sb, ob, mb = aliased(blobs), aliased(blobs), aliased(blobs)
+    sb, ob, mb = blobs.alias(), blobs.alias(), blobs.alias()
     query = (
         select(
             cell_versions.c.id,
@@ -225,7 +224,7 @@ def load_versions(conn: Connection, version_ids: Sequence[int]) -> list[dict[str
     """Return full cells (nbformat-shaped dicts, plus history keys) for version ids, in order."""
     if not version_ids:
         return []
-    sb, ob, mb = aliased(blobs), aliased(blobs), aliased(blobs)
+    sb, ob, mb = blobs.alias(), blobs.alias(), blobs.alias()
     query = (
         select(
             cell_versions.c.id,

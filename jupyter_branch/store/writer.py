@@ -3,7 +3,14 @@
 The event loop never waits on the database. Callers ``submit`` a function
 ``fn(conn, history, *args)`` and get a ``concurrent.futures.Future``. The
 thread takes whatever is queued (up to ``BATCH``), runs it in one ``BEGIN
-IMMEDIATE`` transaction with a savepoint per operation, and commits once.
+IMMEDIATE`` transaction, and commits once.
+
+When it writes: background operations (what the recorder and the file watcher
+send) wait until nothing new was submitted for ``settle`` seconds, or until
+the oldest has waited ``max_delay``; so the writer works in the pauses between
+cells, in few transactions, instead of competing with the kernel traffic of
+the next cell for the CPU and the GIL. ``urgent`` operations (someone awaits
+them: a REST request) and ``flush`` go at once.
 
 Failures are sorted in two kinds:
 - the store is unusable (locked past the busy timeout, read-only, disk full,
@@ -11,7 +18,9 @@ Failures are sorted in two kinds:
   lost, ``problem`` says what is wrong in plain words, and the thread retries
   with a growing pause until the store works again;
 - an operation is wrong (bad input, a bug): only that operation fails, its
-  future gets the exception, the rest of the batch commits.
+  future gets the exception, the rest of the batch commits. (The batch first
+  runs without savepoints; when an operation fails, it is rolled back and run
+  again with a savepoint around each operation.)
 Past ``max_backlog`` queued operations new ones are refused (logged), so a
 store that stays down cannot eat the server's memory.
 """
@@ -106,6 +115,12 @@ class _Op:
     args: tuple[Any, ...]
     future: Future[Any] = field(default_factory=Future)
     coalesce_key: str | None = None
+    urgent: bool = False
+    at: float = field(default_factory=time.monotonic)
+
+
+class _Refused(Exception):
+    """An operation failed (not the store): rerun the batch one savepoint per operation."""
 
 
 class StoreDamaged(OSError):
@@ -130,6 +145,8 @@ class Writer:
         history: History,
         *,
         max_backlog: int = 200_000,
+        settle: float = 0.03,
+        max_delay: float = 0.5,
     ) -> None:
         if isinstance(opener, StoreEngines):
             self.engines: StoreEngines | None = opener
@@ -140,7 +157,12 @@ class Writer:
             self._opener = opener
         self.history = history
         self.max_backlog = max_backlog
+        self.settle = settle
+        self.max_delay = max_delay
         self._queue: deque[_Op] = deque()
+        self._urgent = 0  # urgent operations queued
+        self._flushing = 0  # callers waiting in flush()
+        self._last_submit = 0.0
         self._cond = threading.Condition()
         self._stopping = False
         self._busy = False
@@ -149,6 +171,7 @@ class Writer:
         self.problem: str | None = None
         self.problem_since: float | None = None
         self.committed_ops = 0
+        self.committed_batches = 0
         self.refused_ops = 0
         self._thread = threading.Thread(target=self._run, name="jupyter-branch-writer", daemon=True)
         self._thread.start()
@@ -159,23 +182,33 @@ class Writer:
         return len(self._queue) + self._in_flight
 
     def submit(
-        self, fn: Callable[..., Any], *args: Any, coalesce_key: str | None = None
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        coalesce_key: str | None = None,
+        urgent: bool = False,
     ) -> Future[Any]:
         """Queue ``fn(conn, history, *args)``; return a future of its result.
 
         Operations with the same ``coalesce_key`` still queued are replaced by
-        the newer one (used for a running cell's outputs so far). Raises
-        ``BacklogFull`` when the queue is at its bound.
+        the newer one (used for a running cell's outputs so far). ``urgent``
+        ones are written at once, the others when submissions pause (see the
+        module docstring). Raises ``BacklogFull`` when the queue is at its bound.
         """
-        op = _Op(fn, args, coalesce_key=coalesce_key)
+        op = _Op(fn, args, coalesce_key=coalesce_key, urgent=urgent)
         with self._cond:
             if self._stopping:
                 raise RuntimeError("the history writer is stopped")
+            self._last_submit = op.at
             if coalesce_key is not None:
                 for i, queued in enumerate(self._queue):
                     if queued.coalesce_key == coalesce_key:
                         queued.future.cancel()
+                        op.at = queued.at  # replacing it does not postpone it
+                        self._urgent += op.urgent - queued.urgent
                         self._queue[i] = op
+                        if urgent:
+                            self._cond.notify()
                         return op.future
             if len(self._queue) >= self.max_backlog:
                 self.refused_ops += 1
@@ -183,20 +216,36 @@ class Writer:
                     f"{len(self._queue)} history writes are waiting for the store; "
                     "this one was refused"
                 )
+            was_empty = not self._queue
             self._queue.append(op)
-            self._cond.notify()
+            self._urgent += urgent
+            # a writer already settling wakes at its due time by itself
+            if was_empty or urgent:
+                self._cond.notify()
         return op.future
 
     def flush(self, timeout: float | None = 30) -> bool:
         """Wait until everything queued so far is committed; return False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            while self._queue or self._busy:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
+            self._flushing += 1
+            self._cond.notify_all()
+            try:
+                while self._queue or self._busy:
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        return False
+                    self._cond.wait(remaining)
+            finally:
+                self._flushing -= 1
         return True
+
+    def _wait_before_batch(self) -> float:
+        """Seconds to wait before writing what is queued (0 or less: now). Under the lock."""
+        if self._stopping or self._flushing or self._urgent or len(self._queue) >= BATCH:
+            return 0.0
+        due = min(self._last_submit + self.settle, self._queue[0].at + self.max_delay)
+        return due - time.monotonic()
 
     def stop(self, timeout: float = 30) -> None:
         """Commit what is queued (waiting up to ``timeout``), then stop the thread."""
@@ -258,11 +307,17 @@ class Writer:
             )
         while True:
             with self._cond:
-                while not self._queue and not self._stopping:
-                    self._cond.wait()
-                if self._stopping and (not self._queue or self.problem):
-                    return
+                while True:
+                    while not self._queue and not self._stopping:
+                        self._cond.wait()
+                    if self._stopping and (not self._queue or self.problem):
+                        return
+                    wait = self._wait_before_batch()
+                    if wait <= 0:
+                        break
+                    self._cond.wait(wait)
                 batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
+                self._urgent -= sum(op.urgent for op in batch)
                 self._busy = True
                 self._in_flight = len(batch)
             try:
@@ -273,7 +328,9 @@ class Writer:
                 if _reopen_after(err):
                     self._reopen()
                 with self._cond:
-                    self._queue.extendleft(reversed([op for op in batch if not op.future.done()]))
+                    back = [op for op in batch if not op.future.done()]
+                    self._queue.extendleft(reversed(back))
+                    self._urgent += sum(op.urgent for op in back)
                     self._busy = False
                     self._in_flight = 0
                     self._cond.notify_all()
@@ -295,14 +352,13 @@ class Writer:
                 self._cond.notify_all()
 
     def _apply(self, batch: list[_Op]) -> None:
-        results: list[tuple[_Op, Any, BaseException | None]] = []
-        assert self.engines is not None
-        with self.engines.writer.begin() as conn:
-            for op in batch:
-                if op.future.cancelled():
-                    continue
-                results.append((op, *self._run_op(conn, op)))
+        try:
+            results = self._run_batch(batch, isolated=False)
+        except _Refused:  # rolled back: again, so that only the wrong one fails
+            self.history.forget()
+            results = self._run_batch(batch, isolated=True)
         self.committed_ops += len(results)
+        self.committed_batches += 1
         for op, value, error in results:
             if op.future.cancelled():
                 continue
@@ -311,7 +367,27 @@ class Writer:
             else:
                 op.future.set_result(value)
 
-    def _run_op(self, conn: Connection, op: _Op) -> tuple[Any, BaseException | None]:
+    def _run_batch(
+        self, batch: list[_Op], isolated: bool
+    ) -> list[tuple[_Op, Any, BaseException | None]]:
+        results: list[tuple[_Op, Any, BaseException | None]] = []
+        assert self.engines is not None
+        with self.engines.writer.begin() as conn:
+            for op in batch:
+                if op.future.cancelled():
+                    continue
+                if isolated:
+                    results.append((op, *self._run_isolated(conn, op)))
+                    continue
+                try:
+                    results.append((op, op.fn(conn, self.history, *op.args), None))
+                except Exception as err:
+                    if is_store_failure(err):
+                        raise
+                    raise _Refused from err
+        return results
+
+    def _run_isolated(self, conn: Connection, op: _Op) -> tuple[Any, BaseException | None]:
         savepoint = conn.begin_nested()
         try:
             value = op.fn(conn, self.history, *op.args)

@@ -218,7 +218,8 @@ class Run:
 
     def write(self, fn: Any) -> Any:
         """Run ``fn(history, conn)`` on the writer; return its result."""
-        return self.store.writer.submit(lambda conn, h: fn(h, conn)).result(self.timeout)
+        op = lambda conn, h: fn(h, conn)  # noqa: E731
+        return self.store.writer.submit(op, urgent=True).result(self.timeout)
 
     def states(self) -> list[dict[str, Any]]:
         try:

@@ -29,7 +29,8 @@ class Store:
         self._count = 0
 
     def run(self, fn: Any, *args: Any) -> Any:
-        return self.writer.submit(lambda conn, history: fn(history, conn, *args)).result(10)
+        op = lambda conn, history: fn(history, conn, *args)  # noqa: E731
+        return self.writer.submit(op, urgent=True).result(10)
 
     def report(self, *cells: tuple[str, str] | tuple[str, str, str], nb: str | None = None) -> Any:
         data = [
