@@ -179,9 +179,9 @@ class CellHistoryHandler(BranchHandler):
     async def get(self, cell_id: str) -> None:
         api_path = self.get_query_argument("path", "")
         abs_path = self.notebook_path(api_path)
-        limit = _int(self.get_query_argument("limit", "500"), "limit")
-        versions = await self.call(self.service().cell_history, abs_path, cell_id, limit)
-        self.finish({"notebook": api_path, "cell_id": cell_id, "versions": versions})
+        limit = _int(self.get_query_argument("limit", "100"), "limit")
+        found = await self.call(self.service().cell_history, abs_path, cell_id, limit)
+        self.finish({"notebook": api_path, "cell_id": cell_id, **found})
 
 
 class SearchHandler(BranchHandler):

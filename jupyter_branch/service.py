@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # nbformat is slow to import: only export needs it
 VALID_CELL_TYPES = ("code", "markdown", "raw")
 MAX_QUERY_CHARS = 1000
 MAX_SEARCH_LIMIT = 1000
+MAX_CELL_VERSIONS = 10_000
 
 
 class BadRequest(ValueError):
@@ -80,10 +81,19 @@ class HistoryService:
             nb = queries.find_notebook(conn, abs_path)
             return queries.state_detail(conn, nb, queries.resolve_state(conn, nb, ref))
 
-    def cell_history(self, abs_path: str, cell_id: str, limit: int = 500) -> list[dict[str, Any]]:
+    def cell_history(self, abs_path: str, cell_id: str, limit: int = 100) -> dict[str, Any]:
+        """The newest ``limit`` versions of a cell and how many it has in all."""
+        if not 1 <= limit <= MAX_CELL_VERSIONS:
+            raise BadRequest(f"limit must be between 1 and {MAX_CELL_VERSIONS}")
         with self.engines.reader.begin() as conn:
             nb = queries.find_notebook(conn, abs_path)
-            return queries.cell_history(conn, nb, cell_id, limit)
+            versions = queries.cell_history(conn, nb, cell_id, limit)
+            total = (
+                len(versions)
+                if len(versions) < limit
+                else queries.cell_versions_count(conn, nb, cell_id)
+            )
+            return {"versions": versions, "total": total}
 
     def search(self, abs_path: str | None, query: str, limit: int = 50) -> list[dict[str, Any]]:
         """Return the matches of ``query`` in a notebook's history (every notebook's if

@@ -110,7 +110,10 @@ class NotebookWatcher:
 
     def _from_thread(self, path: str) -> None:
         if self.loop is not None and not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self._schedule, path)
+            try:
+                self.loop.call_soon_threadsafe(self._schedule, path)
+            except RuntimeError:  # the loop closed meanwhile: the server is stopping
+                pass
 
     def _schedule(self, path: str) -> None:
         if path not in self.notebooks:

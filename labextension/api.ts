@@ -146,14 +146,16 @@ export function getState(
 }
 
 /**
- * `GET cells/<cell_id>`: every version of a cell, newest first.
+ * `GET cells/<cell_id>`: the newest `limit` versions of a cell, newest first,
+ * and how many it has in all.
  */
 export function getCellHistory(
   path: string,
   cellId: string,
-  settings?: ServerConnection.ISettings
+  settings?: ServerConnection.ISettings,
+  limit = 100
 ): Promise<ICellHistory> {
-  const query = URLExt.objectToQueryString({ path });
+  const query = URLExt.objectToQueryString({ path, limit });
   return requestAPI<ICellHistory>(
     `cells/${encodeURIComponent(cellId)}${query}`,
     {},

@@ -18,7 +18,14 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { Widget } from '@lumino/widgets';
 
-import { getDiff, getState, postExport, postRestore, putLabel } from './api';
+import {
+  getDiff,
+  getState,
+  getTree,
+  postExport,
+  postRestore,
+  putLabel
+} from './api';
 import { DocumentReporter } from './reporter';
 import { applyRestore, restoreBlocker } from './restore';
 import { CommandIDs, IStateCell } from './tokens';
@@ -58,6 +65,9 @@ const STATE_ARGS = {
     }
   }
 };
+
+/** How many states the "diff with another state" dialog offers, newest first. */
+const MAX_DIFF_CHOICES = 500;
 
 export function addCommands(ctx: ICommandContext): void {
   const { app, panel, trans, tracker, serverSettings: settings } = ctx;
@@ -200,6 +210,55 @@ export function addCommands(ctx: ICommandContext): void {
       } catch (error) {
         fail(trans.__('Could not compare'), error);
       }
+    }
+  });
+
+  commands.addCommand(CommandIDs.diffStates, {
+    describedBy: STATE_ARGS,
+    label: trans.__('Diff State with Another State…'),
+    caption: trans.__('What changed between this state and one you pick'),
+    isEnabled: hasState,
+    execute: async args => {
+      const path = pathOf(args)!;
+      const id = stateOf(args)!;
+      let against = args.against as string | undefined;
+      if (!against) {
+        try {
+          const states =
+            panel.path === path && panel.model.graph
+              ? panel.model.graph.states
+              : (await getTree(path, settings)).states;
+          // newest first; a dialog of a few hundred choices stays usable
+          const choices = [...states]
+            .reverse()
+            .filter(s => s.id !== id)
+            .slice(0, MAX_DIFF_CHOICES);
+          if (choices.length === 0) {
+            throw new Error(trans.__('this notebook has no other state'));
+          }
+          const labels = choices.map(
+            s =>
+              `${s.id.slice(0, 12)} · ${s.label ? `[${s.label}] ` : ''}${s.event} · ${s.preview.slice(0, 60)}`
+          );
+          const result = await InputDialog.getItem({
+            title: trans.__('Diff state %1 with', id.slice(0, 8)),
+            items: labels,
+            current: 0
+          });
+          if (!result.button.accept || result.value === null) {
+            return;
+          }
+          against = choices[labels.indexOf(result.value)].id;
+        } catch (error) {
+          fail(trans.__('Could not compare'), error);
+          return;
+        }
+      }
+      await commands.execute(CommandIDs.diffState, {
+        state: id,
+        path,
+        against
+      });
     }
   });
 
@@ -359,6 +418,7 @@ export function addCommands(ctx: ICommandContext): void {
   for (const command of [
     CommandIDs.openState,
     CommandIDs.diffState,
+    CommandIDs.diffStates,
     CommandIDs.restoreState,
     CommandIDs.restoreCell,
     CommandIDs.exportState,

@@ -17,6 +17,7 @@ export const CommandIDs = {
   search: 'jupyter-branch:search',
   openState: 'jupyter-branch:open-state',
   diffState: 'jupyter-branch:diff-state',
+  diffStates: 'jupyter-branch:diff-states',
   restoreState: 'jupyter-branch:restore-state',
   restoreCell: 'jupyter-branch:restore-cell',
   exportState: 'jupyter-branch:export-state',
@@ -114,6 +115,8 @@ export interface ICellHistory {
   notebook: string;
   cell_id: string;
   versions: { state: IState; cell: IStateCell }[];
+  /** How many versions the cell has in all (`versions` holds the newest). */
+  total: number;
 }
 
 /**

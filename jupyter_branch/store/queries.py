@@ -223,8 +223,19 @@ def state_detail(conn: Connection, nb: Any, state_id: str) -> dict[str, Any]:
     return detail
 
 
-def cell_history(conn: Connection, nb: Any, cell_id: str, limit: int = 500) -> list[dict[str, Any]]:
-    """Return the versions of one cell, newest first, each with the state that made it."""
+def cell_versions_count(conn: Connection, nb: Any, cell_id: str) -> int:
+    """How many versions of the cell the history holds (``cell_history`` without a limit)."""
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(state_cells)
+            .where(state_cells.c.notebook_id == nb.id, state_cells.c.cell_id == cell_id)
+        ).scalar_one()
+    )
+
+
+def cell_history(conn: Connection, nb: Any, cell_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    """Return the newest ``limit`` versions of one cell, newest first, each with its state."""
     rows = conn.execute(
         select(state_cells.c.version_id, *STATE_COLUMNS)
         .join(states, states.c.id == state_cells.c.state_id)

@@ -165,6 +165,7 @@ describe('HistoryPanel', () => {
     expect(actions.map(a => a.textContent)).toEqual([
       'Open',
       'Diff',
+      'Diff with…',
       'Restore',
       'Restore cell',
       'Export',

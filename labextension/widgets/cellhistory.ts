@@ -16,6 +16,9 @@ import { CommandIDs, ICellHistory } from '../tokens';
 import { renderCell } from './outputs';
 import { formatDuration, relativeTime } from './timeline';
 
+/** Versions asked for at a time: the newest first, older ones on request. */
+const PAGE = 100;
+
 export class CellHistoryView extends Panel {
   constructor(private _options: CellHistoryView.IOptions) {
     super();
@@ -43,13 +46,18 @@ export class CellHistoryView extends Panel {
     }
     const path = notebook.context.localPath;
     const cellId = cell.model.id;
+    if (`${path}\n${cellId}` !== this._cell) {
+      this._cell = `${path}\n${cellId}`;
+      this._limit = PAGE; // another cell: its newest versions first
+    }
     const request = ++this._request;
     let history: ICellHistory;
     try {
       history = await getCellHistory(
         path,
         cellId,
-        this._options.serverSettings
+        this._options.serverSettings,
+        this._limit
       );
     } catch (error) {
       if (request === this._request) {
@@ -60,7 +68,7 @@ export class CellHistoryView extends Panel {
     if (request !== this._request) {
       return;
     }
-    const key = `${path}\n${cellId}\n${history.versions.map(v => v.state.id).join(',')}`;
+    const key = `${path}\n${cellId}\n${history.total}\n${history.versions.map(v => v.state.id).join(',')}`;
     if (key === this._shown) {
       return;
     }
@@ -84,16 +92,24 @@ export class CellHistoryView extends Panel {
   private _render(path: string, history: ICellHistory): void {
     const trans = this._options.trans;
     const n = history.versions.length;
+    const total = Math.max(history.total, n);
     this._heading.node.classList.remove('jp-mod-error');
     this._heading.node.textContent =
       n === 0
         ? trans.__('This cell has no recorded versions yet.')
-        : trans._n(
-            '%1 version of cell %2',
-            '%1 versions of cell %2',
-            n,
-            history.cell_id.slice(0, 8)
-          );
+        : n < total
+          ? trans.__(
+              'Newest %1 of %2 versions of cell %3',
+              n,
+              total,
+              history.cell_id.slice(0, 8)
+            )
+          : trans._n(
+              '%1 version of cell %2',
+              '%1 versions of cell %2',
+              n,
+              history.cell_id.slice(0, 8)
+            );
     this._clear();
     const now = Date.now();
     history.versions.forEach(({ state, cell }, i) => {
@@ -149,8 +165,24 @@ export class CellHistoryView extends Panel {
       }
       this._list.addWidget(item);
     });
+    if (n < total) {
+      const more = new Widget({ node: document.createElement('button') });
+      more.addClass('jp-BranchPanel-action');
+      more.addClass('jp-BranchCellHistory-more');
+      more.node.textContent = trans.__(
+        'Show older versions (%1 more)',
+        total - n
+      );
+      more.node.addEventListener('click', () => {
+        this._limit += PAGE;
+        void this.refresh();
+      });
+      this._list.addWidget(more);
+    }
   }
 
+  private _cell = '';
+  private _limit = PAGE;
   private _heading = new Widget();
   private _list = new Panel();
   private _request = 0;

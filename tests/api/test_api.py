@@ -344,10 +344,15 @@ async def test_cell_history_is_newest_first_with_outputs(rest, jp_fetch, jp_ws_f
     assert newest["cell"]["execution_count"] == 2
     seqs = [v["state"]["seq"] for v in body["versions"]]
     assert seqs == sorted(seqs, reverse=True)
+    assert body["total"] == 4
     _, one = await rest("cells/c1", "cell_history", path=run["path"], limit=1)
     assert [v["state"]["id"] for v in one["versions"]] == [run["e2"]]
+    assert one["total"] == 4  # the panel offers the 3 older ones
     _, none = await rest("cells/nope", "cell_history", path=run["path"])
-    assert none["versions"] == []
+    assert none["versions"] == [] and none["total"] == 0
+    for bad in ("0", "-1", "10001", "many"):
+        status, _ = await rest("cells/c1", "cell_history", path=run["path"], limit=bad)
+        assert status == 400, bad
 
 
 async def test_export_get_is_valid_and_post_writes_a_notebook_next_to_the_original(

@@ -28,7 +28,7 @@ def test_re_executions_keep_every_old_output(store):
     store.report(("c1", "print(1)"))
     for i in range(3):
         store.execute("c1", "print(1)", f"run {i}\n")
-    versions = store.service.cell_history(store.nb, "c1")
+    versions = store.service.cell_history(store.nb, "c1")["versions"]
     texts = [v["cell"]["outputs"][0]["text"] for v in versions if v["cell"]["outputs"]]
     assert texts == ["run 2\n", "run 1\n", "run 0\n"], "newest first, none lost"
 

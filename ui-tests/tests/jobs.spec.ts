@@ -104,6 +104,46 @@ test.describe('browse old outputs', () => {
     await saveDocScreenshot(page, 'cell-history');
   });
 
+  test('a cell with many versions shows the newest 100, older ones on request', async ({
+    page,
+    tmpPath
+  }) => {
+    const notebook = `${tmpPath}/many.ipynb`;
+    const cell = { id: 'c1', cell_type: 'code', source: 'v = 0', metadata: {}, outputs: [], execution_count: null };
+    const put = await page.request.put(`/api/contents/${notebook}`, {
+      data: {
+        type: 'notebook',
+        format: 'json',
+        content: {
+          cells: [cell],
+          metadata: {
+            kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' }
+          },
+          nbformat: 4,
+          nbformat_minor: 5
+        }
+      }
+    });
+    expect(put.status()).toBeLessThan(300);
+    for (let i = 1; i <= 120; i++) {
+      const r = await page.request.post('/jupyter-branch/api/document', {
+        data: { path: notebook, reason: 'idle', cells: [{ id: 'c1', cell_type: 'code', source: `v = ${i}` }] }
+      });
+      expect(r.status()).toBe(200);
+    }
+    await page.filebrowser.open(notebook);
+    await notebookCell(page, 0).click();
+    const panel = await openPanel(page, 'cell');
+    const versions = panel.locator('.jp-BranchVersion');
+    await expect(versions).toHaveCount(100, RECORDED);
+    await expect(panel.locator('.jp-BranchCellHistory-heading')).toContainText('Newest 100 of 121 versions');
+    await expect(versions.first()).toContainText('v = 120');
+    await panel.locator('.jp-BranchCellHistory-more').click();
+    await expect(versions).toHaveCount(121, RECORDED);
+    await expect(versions.last()).toContainText('v = 0');
+    await expect(panel.locator('.jp-BranchCellHistory-more')).toHaveCount(0);
+  });
+
   test('a script in an old HTML output never runs from history', async ({ page, tmpPath }) => {
     const notebook = await newNotebook(page, tmpPath);
     await runCell(
@@ -300,6 +340,31 @@ test.describe('go back', () => {
     await expect(diff.locator('.jp-mod-removed').filter({ hasText: "print('old line')" }).first()).toBeVisible(RECORDED);
     await expect(diff.locator('.jp-mod-added').filter({ hasText: "print('new line')" }).first()).toBeVisible();
     await saveDocScreenshot(page, 'diff');
+  });
+
+  test('diff two states, the other picked from a list', async ({ page, tmpPath }) => {
+    const notebook = await newNotebook(page, tmpPath);
+    await runCell(page, 0, "print('first')");
+    await executions(page, notebook, 1);
+    await runCell(page, 0, "print('second')");
+    await executions(page, notebook, 2);
+    await runCell(page, 0, "print('third')");
+    const tree = await executions(page, notebook, 3);
+    const first = ran(tree, "print('first')");
+    const second = ran(tree, "print('second')");
+
+    const panel = await selectRow(page, first.id);
+    await panel.locator('.jp-BranchPanel-action[data-command="jupyter-branch:diff-states"]').click();
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog).toBeVisible();
+    const choice = dialog.locator('option', { hasText: second.id.slice(0, 12) });
+    await dialog.locator('select').selectOption({ label: (await choice.textContent())! });
+    await dialog.locator('.jp-mod-accept').click();
+    // against the second run, not the notebook (which shows the third)
+    const diff = page.locator('.jp-BranchDiff');
+    await expect(diff.locator('.jp-mod-removed').filter({ hasText: "print('first')" }).first()).toBeVisible(RECORDED);
+    await expect(diff.locator('.jp-mod-added').filter({ hasText: "print('second')" }).first()).toBeVisible();
+    await expect(diff).not.toContainText("print('third')");
   });
 });
 
