@@ -11,6 +11,7 @@ thread, never on the event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Callable
@@ -110,10 +111,9 @@ class NotebookWatcher:
 
     def _from_thread(self, path: str) -> None:
         if self.loop is not None and not self.loop.is_closed():
-            try:
+            # the loop may close meanwhile (the server stopping): nothing to do then
+            with contextlib.suppress(RuntimeError):
                 self.loop.call_soon_threadsafe(self._schedule, path)
-            except RuntimeError:  # the loop closed meanwhile: the server is stopping
-                pass
 
     def _schedule(self, path: str) -> None:
         if path not in self.notebooks:
