@@ -25,7 +25,7 @@ from tornado.web import HTTPError
 from . import __version__
 from .export import notebook_json, writable_notebook
 from .paths import PathOutsideRoot
-from .service import BadRequest, document_cells_with_outputs
+from .service import LOG_PAGE, BadRequest, document_cells_with_outputs
 from .store.queries import Ambiguous, NotFound, SearchUnavailable
 from .store.writer import (
     BacklogFull,
@@ -151,18 +151,35 @@ class TreeHandler(BranchHandler):
         api_path = self.get_query_argument("path", "")
         abs_path = self.notebook_path(api_path)
         since = _int(self.get_query_argument("since", "0"), "since")
+        service = self.service()
         try:
-            result = await self.call(self.service().log_json, abs_path, since)
+            page = await self.call(service.log_json, abs_path, since)
         except HTTPError as err:
             if err.status_code != 404:
                 raise
             # a notebook without history yet is not an error for a viewer
-            result = {"head": None, "states_json": "[]", "running": [], "deleted": False}
-        states = result.pop("states_json")
-        head = json.dumps({"notebook": api_path, **result}, separators=(",", ":"))
-        # the states come encoded by the store; splice them in rather than re-encode
+            page = {"head": None, "running": [], "deleted": False, "until": since}
+            page.update(states_json="[]", last=since, count=0)
+        summary = {k: page[k] for k in ("head", "running", "deleted")}
+        head = json.dumps({"notebook": api_path, **summary}, separators=(",", ":"))
+        # The states come encoded by the store, a page at a time: spliced in
+        # (not re-encoded) and sent as they come, so a request holds one page
+        # in memory whatever the size of the history.
         self.set_header("Content-Type", "application/json")
-        self.finish(f'{head[:-1]},"states":{states}}}')
+        self.write(f'{head[:-1]},"states":[')
+        sep = ""
+        while True:
+            inner = page["states_json"][1:-1]
+            if inner:
+                self.write(sep + inner)
+                sep = ","
+            if page["count"] < LOG_PAGE or page["last"] >= page["until"]:
+                break
+            await self.flush()
+            until = page["until"]
+            page = await self.call(service.log_json, abs_path, page["last"], until)
+            page["until"] = until
+        self.finish("]}")
 
 
 class StateHandler(BranchHandler):

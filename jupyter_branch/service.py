@@ -26,6 +26,7 @@ VALID_CELL_TYPES = ("code", "markdown", "raw")
 MAX_QUERY_CHARS = 1000
 MAX_SEARCH_LIMIT = 1000
 MAX_CELL_VERSIONS = 10_000
+LOG_PAGE = 5_000  # states per page of GET tree: bounds the server's memory per request
 
 
 class BadRequest(ValueError):
@@ -60,16 +61,29 @@ class HistoryService:
                 "deleted": nb.deleted is not None,
             }
 
-    def log_json(self, abs_path: str, since_seq: int = 0) -> dict[str, Any]:
-        """Like ``log`` with ``states`` as an encoded JSON array (``states_json``)."""
+    def log_json(
+        self, abs_path: str, since_seq: int = 0, until_seq: int | None = None
+    ) -> dict[str, Any]:
+        """One page (``LOG_PAGE`` states) of ``log``, as an encoded JSON array.
+
+        The first call (no ``until_seq``) also answers ``head``, ``running``,
+        ``deleted`` and ``until``, the newest ``seq`` then: ask for the next
+        pages with ``since_seq`` = the ``last`` of the previous one, and
+        ``until_seq`` = that ``until``, so the pages add up to one moment's log.
+        """
         with self.engines.reader.begin() as conn:
             nb = queries.find_notebook(conn, abs_path)
-            return {
-                "head": nb.head_id,
-                "states_json": queries.log_json(conn, nb, since_seq),
-                "running": queries.running_executions(conn, nb),
-                "deleted": nb.deleted is not None,
-            }
+            out: dict[str, Any] = {}
+            if until_seq is None:
+                until_seq = queries.last_seq(conn, nb)
+                out = {
+                    "head": nb.head_id,
+                    "running": queries.running_executions(conn, nb),
+                    "deleted": nb.deleted is not None,
+                    "until": until_seq,
+                }
+            states_json, last, count = queries.log_json(conn, nb, since_seq, until_seq, LOG_PAGE)
+            return {**out, "states_json": states_json, "last": last, "count": count}
 
     def resolve(self, abs_path: str, ref: str) -> str:
         with self.engines.reader.begin() as conn:

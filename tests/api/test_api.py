@@ -14,6 +14,8 @@ import nbformat
 import pytest
 
 import jupyter_branch
+import jupyter_branch.handlers
+import jupyter_branch.service
 from tests.api import check, code, plain, report, run_cells, state, tree, validating, write_file
 
 
@@ -73,6 +75,21 @@ async def test_tree_is_oldest_first_with_head_and_since(rest):
     assert [s["id"] for s in later["states"]] == made[1:]
     assert (await tree(rest, path, since=seqs[-1]))["states"] == []
     assert later["head"] == made[-1]
+
+
+async def test_a_long_tree_comes_in_pages_that_add_up_to_the_whole(rest, monkeypatch):
+    path = "long.ipynb"
+    made = [(await report(rest, path, code("a", f"v = {i}")))["head"] for i in range(11)]
+    whole = await tree(rest, path)
+    for page in (1, 3, 5, 11, 12):  # the server holds one page of states at a time
+        monkeypatch.setattr(jupyter_branch.handlers, "LOG_PAGE", page)
+        monkeypatch.setattr(jupyter_branch.service, "LOG_PAGE", page)
+        body = await tree(rest, path)
+        assert body == whole, page
+        assert [s["id"] for s in body["states"]] == made
+        seqs = [s["seq"] for s in body["states"]]
+        later = await tree(rest, path, since=seqs[4])
+        assert [s["id"] for s in later["states"]] == made[5:], page
 
 
 async def test_state_by_full_id_and_unique_prefix(rest):
