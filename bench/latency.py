@@ -2,8 +2,8 @@
 
 For each size, a real server is started on a copy of the synthetic store
 (``synth.py``) and asked what the panel and a user ask: the log (``GET tree``,
-all states), a hot cell's history (``GET cells/<id>``, the default 500
-versions), the export of the last (200-cell) state (``GET export``), and a
+all states), a hot cell's history (``GET cells/<id>``, its default page: the
+newest 100 of 500 versions), the export of the last (200-cell) state (``GET export``), and a
 restore's payload (``POST restore`` of that state: the answer carries all 200
 cells). Each is timed over a kept-alive connection, after one untimed call;
 the median and range are reported, and the first (cold) call separately. The
