@@ -158,8 +158,15 @@ class TreeHandler(BranchHandler):
             if err.status_code != 404:
                 raise
             # a notebook without history yet is not an error for a viewer
-            page = {"head": None, "running": [], "deleted": False, "until": since}
-            page.update(states_json="[]", last=since, count=0)
+            page = {
+                "head": None,
+                "running": [],
+                "deleted": False,
+                "until": since,
+                "states_json": "[]",
+                "last": since,
+                "count": 0,
+            }
         summary = {k: page[k] for k in ("head", "running", "deleted")}
         head = json.dumps({"notebook": api_path, **summary}, separators=(",", ":"))
         # The states come encoded by the store, a page at a time: spliced in
@@ -167,18 +174,16 @@ class TreeHandler(BranchHandler):
         # in memory whatever the size of the history.
         self.set_header("Content-Type", "application/json")
         self.write(f'{head[:-1]},"states":[')
-        sep = ""
+        until, sep = page["until"], ""
         while True:
             inner = page["states_json"][1:-1]
             if inner:
                 self.write(sep + inner)
                 sep = ","
-            if page["count"] < LOG_PAGE or page["last"] >= page["until"]:
+            if page["count"] < LOG_PAGE or page["last"] >= until:
                 break
             await self.flush()
-            until = page["until"]
             page = await self.call(service.log_json, abs_path, page["last"], until)
-            page["until"] = until
         self.finish("]}")
 
 

@@ -33,6 +33,11 @@ class BadRequest(ValueError):
     """The request's input is not acceptable; the message says why."""
 
 
+def _check_limit(limit: int, most: int) -> None:
+    if not 1 <= limit <= most:
+        raise BadRequest(f"limit must be between 1 and {most}")
+
+
 class HistoryService:
     """Reads on the caller's thread; writes queued to the writer (if any)."""
 
@@ -97,8 +102,7 @@ class HistoryService:
 
     def cell_history(self, abs_path: str, cell_id: str, limit: int = 100) -> dict[str, Any]:
         """The newest ``limit`` versions of a cell and how many it has in all."""
-        if not 1 <= limit <= MAX_CELL_VERSIONS:
-            raise BadRequest(f"limit must be between 1 and {MAX_CELL_VERSIONS}")
+        _check_limit(limit, MAX_CELL_VERSIONS)
         with self.engines.reader.begin() as conn:
             nb = queries.find_notebook(conn, abs_path)
             versions = queries.cell_history(conn, nb, cell_id, limit)
@@ -119,8 +123,7 @@ class HistoryService:
             raise BadRequest("the search query is empty")
         if len(query) > MAX_QUERY_CHARS:
             raise BadRequest(f"the search query is longer than {MAX_QUERY_CHARS} characters")
-        if not 1 <= limit <= MAX_SEARCH_LIMIT:
-            raise BadRequest(f"limit must be between 1 and {MAX_SEARCH_LIMIT}")
+        _check_limit(limit, MAX_SEARCH_LIMIT)
         with self.engines.reader.begin() as conn:
             nb = queries.find_notebook(conn, abs_path) if abs_path is not None else None
             return queries.search(conn, nb, query, limit)
