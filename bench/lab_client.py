@@ -17,6 +17,10 @@ import time
 import uuid
 from typing import Any
 
+from jupyter_server.services.kernels.connection.base import (
+    deserialize_msg_from_ws_v1,
+    serialize_msg_to_ws_v1,
+)
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
@@ -27,23 +31,14 @@ KEYS = ("header", "parent_header", "metadata", "content")
 
 
 def pack_v1(channel: str, msg: dict[str, Any]) -> bytes:
-    """Encode a message as a v1 subprotocol frame (offsets table, channel, parts)."""
-    parts = [json.dumps(msg[key]).encode() for key in KEYS]
-    chan = channel.encode()
-    offsets = [8 * (1 + 1 + len(parts) + 1)]
-    offsets.append(offsets[-1] + len(chan))
-    for part in parts:
-        offsets.append(offsets[-1] + len(part))
-    head = len(offsets).to_bytes(8, "little") + b"".join(o.to_bytes(8, "little") for o in offsets)
-    return head + chan + b"".join(parts)
+    """Encode a message as a v1 subprotocol frame, as JupyterLab sends it."""
+    return serialize_msg_to_ws_v1(msg, channel, pack=lambda part: json.dumps(part).encode())
 
 
 def unpack_v1(frame: bytes) -> tuple[str, dict[str, Any]]:
-    count = int.from_bytes(frame[:8], "little")
-    offsets = [int.from_bytes(frame[8 * (i + 1) : 8 * (i + 2)], "little") for i in range(count)]
-    channel = frame[offsets[0] : offsets[1]].decode()
-    msg = {key: json.loads(frame[offsets[i + 1] : offsets[i + 2]]) for i, key in enumerate(KEYS)}
-    return channel, msg
+    """Decode a v1 frame into its channel and message (buffers are ignored)."""
+    channel, parts = deserialize_msg_from_ws_v1(frame)
+    return channel, {key: json.loads(parts[i]) for i, key in enumerate(KEYS)}
 
 
 class OutputModel:

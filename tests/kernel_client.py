@@ -14,32 +14,46 @@ import uuid
 from typing import Any
 
 import nbformat
+from jupyter_server.services.kernels.connection.base import (
+    deserialize_msg_from_ws_v1,
+    serialize_msg_to_ws_v1,
+)
 
 V1 = "v1.kernel.websocket.jupyter.org"
+KEYS = ("header", "parent_header", "metadata", "content")
 
 
 def pack_v1(channel: str, msg: dict[str, Any]) -> bytes:
-    """Encode a message as the v1 subprotocol frame (offsets table, then the parts)."""
-    parts = [
-        json.dumps(msg[key]).encode() for key in ("header", "parent_header", "metadata", "content")
-    ]
-    chan = channel.encode()
-    offsets = [8 * (1 + 1 + len(parts) + 1)]
-    offsets.append(offsets[-1] + len(chan))
-    for part in parts:
-        offsets.append(offsets[-1] + len(part))
-    head = len(offsets).to_bytes(8, "little") + b"".join(o.to_bytes(8, "little") for o in offsets)
-    return head + chan + b"".join(parts)
+    """Encode a message as the v1 subprotocol frame, as JupyterLab sends it."""
+    return serialize_msg_to_ws_v1(msg, channel, pack=lambda part: json.dumps(part).encode())
 
 
 def unpack_v1(frame: bytes) -> tuple[str, dict[str, Any]]:
-    count = int.from_bytes(frame[:8], "little")
-    offsets = [int.from_bytes(frame[8 * (i + 1) : 8 * (i + 2)], "little") for i in range(count)]
-    channel = frame[offsets[0] : offsets[1]].decode()
-    parts = [frame[offsets[i] : offsets[i + 1]] for i in range(1, count - 1)]
-    keys = ("header", "parent_header", "metadata", "content")
-    msg = {key: json.loads(parts[i]) for i, key in enumerate(keys)}
-    return channel, msg
+    """Decode a v1 frame into its channel and message (buffers are ignored)."""
+    channel, parts = deserialize_msg_from_ws_v1(frame)
+    return channel, {key: json.loads(parts[i]) for i, key in enumerate(KEYS)}
+
+
+def execute_request(code: str, cell_id: str | None, session: str) -> dict[str, Any]:
+    """An execute_request as JupyterLab's notebook sends it (``cellId`` metadata)."""
+    header = {
+        "msg_id": uuid.uuid4().hex,
+        "msg_type": "execute_request",
+        "username": "test",
+        "session": session,
+        "date": "",
+        "version": "5.3",
+    }
+    content = {
+        "code": code,
+        "silent": False,
+        "store_history": True,
+        "user_expressions": {},
+        "allow_stdin": False,
+        "stop_on_error": True,
+    }
+    metadata = {"cellId": cell_id} if cell_id else {}
+    return {"header": header, "parent_header": {}, "metadata": metadata, "content": content}
 
 
 def write_notebook(root: Any, name: str, sources: list[str] | None = None) -> str:
@@ -95,27 +109,9 @@ class LabLikeClient:
             self.ws = None
 
     def send_execute(self, code: str, cell_id: str | None) -> str:
-        msg_id = uuid.uuid4().hex
-        header = {
-            "msg_id": msg_id,
-            "msg_type": "execute_request",
-            "username": "test",
-            "session": self.client_session,
-            "date": "",
-            "version": "5.3",
-        }
-        metadata: dict[str, Any] = {"cellId": cell_id} if cell_id else {}
-        content = {
-            "code": code,
-            "silent": False,
-            "store_history": True,
-            "user_expressions": {},
-            "allow_stdin": False,
-            "stop_on_error": True,
-        }
-        msg = {"header": header, "parent_header": {}, "metadata": metadata, "content": content}
+        msg = execute_request(code, cell_id, self.client_session)
         self.ws.write_message(pack_v1("shell", msg), binary=True)
-        return msg_id
+        return str(msg["header"]["msg_id"])
 
     async def wait_idle(self, msg_id: str, timeout: float = 60) -> list[dict[str, Any]]:
         """Collect iopub messages of ``msg_id`` until the kernel goes idle for it."""

@@ -24,7 +24,7 @@ from typing import Any
 
 import websocket  # websocket-client
 
-from tests.kernel_client import V1, pack_v1, unpack_v1
+from tests.kernel_client import V1, execute_request, pack_v1, unpack_v1
 
 TOKEN = "reliability-token"
 
@@ -161,28 +161,8 @@ class BlockingKernel:
         )
 
     def execute(self, code: str, cell_id: str | None, timeout: float = 120) -> list[dict]:
-        msg_id = uuid.uuid4().hex
-        header = {
-            "msg_id": msg_id,
-            "msg_type": "execute_request",
-            "username": "t",
-            "session": self.client,
-            "date": "",
-            "version": "5.3",
-        }
-        msg = {
-            "header": header,
-            "parent_header": {},
-            "metadata": {"cellId": cell_id} if cell_id else {},
-            "content": {
-                "code": code,
-                "silent": False,
-                "store_history": True,
-                "user_expressions": {},
-                "allow_stdin": False,
-                "stop_on_error": True,
-            },
-        }
+        msg = execute_request(code, cell_id, self.client)
+        msg_id = msg["header"]["msg_id"]
         self.ws.send_binary(pack_v1("shell", msg))
         seen = []
         deadline = time.monotonic() + timeout
