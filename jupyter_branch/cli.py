@@ -4,25 +4,41 @@ Works on the store the server uses by default (``--db URL`` for another).
 NOTEBOOK is the .ipynb path as the shell sees it; a state is named by its id or
 any unique prefix. Exit status: 0 ok, 1 not found or ambiguous, 2 usage, 3 the
 store cannot be read (said in plain words).
-Imports stay light (no jupyter_server) so a command answers well under a second.
+
+Every command but ``gc --yes`` only reads: the store is opened read-only as it
+is, never created, migrated or written (``open_reader``), so a command can
+never disturb a running server. Connections are closed before the command
+returns. Imports stay light (no jupyter_server) so a command answers at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
 
 
-def _service(args: argparse.Namespace) -> Any:
-    from .service import HistoryService
-    from .store.engine import open_store
+def _db_url(args: argparse.Namespace) -> str | None:
+    return args.db or os.environ.get("JUPYTER_BRANCH_DB") or None
 
-    return HistoryService(open_store(args.db or os.environ.get("JUPYTER_BRANCH_DB") or None))
+
+@contextlib.contextmanager
+def _service(args: argparse.Namespace) -> Iterator[Any]:
+    """The history service over the store, opened read-only; closed on exit."""
+    from .service import HistoryService
+    from .store.engine import open_reader
+
+    engines = open_reader(_db_url(args))
+    try:
+        yield HistoryService(engines)
+    finally:
+        engines.dispose()
 
 
 def _abs(path: str) -> str:
@@ -36,27 +52,9 @@ def _when(iso_time: str | None) -> str:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    service = _service(args)
-    log = service.log(_abs(args.notebook))
-    states = [
-        {
-            k: s[k]
-            for k in (
-                "id",
-                "parent",
-                "time",
-                "event",
-                "cell_id",
-                "execution_count",
-                "status",
-                "duration_ms",
-                "preview",
-                "label",
-                "restored_from",
-            )
-        }
-        for s in log["states"]
-    ]
+    with _service(args) as service:
+        log = service.log(_abs(args.notebook))
+    states = log["states"]  # summaries, as the REST API sends them (store/summary.py)
     if args.json:
         # one state per line: readable, and written at once (json.dump with
         # indent writes piece by piece: a second for 10,000 states)
@@ -82,7 +80,8 @@ def cmd_log(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from .diff import output_text
 
-    state = _service(args).state(_abs(args.notebook), args.state)
+    with _service(args) as service:
+        state = service.state(_abs(args.notebook), args.state)
     print(f"state    {state['id']}")
     print(f"parent   {state['parent'] or '-'}")
     print(f"event    {state['event']}  {_when(state['time'])} UTC")
@@ -120,7 +119,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from .export import notebook_json
 
-    nb = _service(args).export(_abs(args.notebook), args.state, outputs=not args.no_outputs)
+    with _service(args) as service:
+        nb = service.export(_abs(args.notebook), args.state, outputs=not args.no_outputs)
     text = notebook_json(nb)
     if args.output == "-":
         sys.stdout.write(text)
@@ -134,18 +134,19 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     from .diff import format_diff
 
-    result = _service(args).diff(_abs(args.notebook), args.state_a, args.state_b)
+    with _service(args) as service:
+        result = service.diff(_abs(args.notebook), args.state_a, args.state_b)
     sys.stdout.write(format_diff(result["cells"], color=sys.stdout.isatty()))
     return EXIT_OK
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     from .outputs import human_size
-    from .status import servers_using
+    from .status import servers_using, store_key
 
-    service = _service(args)
-    info = service.info()
-    info["servers"] = servers_using(info["path"])
+    with _service(args) as service:
+        info = service.info()
+    info["servers"] = servers_using(store_key(info["url"], info["path"]))
     if args.json:
         json.dump(info, sys.stdout, indent=1)
         sys.stdout.write("\n")
@@ -167,15 +168,14 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
-    from .store.gc import collect
+    from .store.gc import collect, prune
 
-    service = _service(args)
-    report = collect(
-        service.engines,
-        older_than_days=args.older_than,
-        notebook=_abs(args.notebook) if args.notebook else None,
-        apply=args.yes,
-    )
+    notebook = _abs(args.notebook) if args.notebook else None
+    if args.yes:
+        report = prune(_db_url(args), older_than_days=args.older_than, notebook=notebook)
+    else:  # a dry run only reads: a running server's writer never waits for it
+        with _service(args) as service:
+            report = collect(service.engines, older_than_days=args.older_than, notebook=notebook)
     verb = "deleted" if args.yes else "would delete"
     print(
         f"{verb} {report['states']} states, {report['cell_versions']} cell versions, "
@@ -241,11 +241,12 @@ def main(argv: list[str] | None = None) -> int:
     # uses. Without it jsonschema skips that format and the CLI starts at once.
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     args = build_parser().parse_args(argv)
+    from .store.engine import StoreMissing
     from .store.queries import Ambiguous, NotFound
 
     try:
         return int(args.func(args))
-    except (NotFound, Ambiguous) as err:
+    except (NotFound, Ambiguous, StoreMissing) as err:
         print(f"jupyter branch: {err}", file=sys.stderr)
         return EXIT_NOT_FOUND
     except BrokenPipeError:
@@ -253,10 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:
         from sqlalchemy.exc import SQLAlchemyError
 
-        from .store.migrations import SchemaTooNew
+        from .store.gc import ServerRunning
+        from .store.migrations import SchemaTooNew, SchemaTooOld
         from .store.writer import describe_store_error
 
-        if isinstance(err, SchemaTooNew):
+        if isinstance(err, (SchemaTooNew, SchemaTooOld, ServerRunning)):
             print(f"jupyter branch: {err}", file=sys.stderr)
         elif isinstance(err, (SQLAlchemyError, OSError)):
             print(f"jupyter branch: {describe_store_error(err)}", file=sys.stderr)

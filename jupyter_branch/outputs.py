@@ -226,7 +226,7 @@ class OutputReplay:
     """Accumulates the outputs of one execution from its iopub messages."""
 
     def __init__(self, max_output_bytes: int = 5_000_000) -> None:
-        self.cap = max(1000, int(max_output_bytes))
+        self.cap = int(max_output_bytes)
         self._items: list[dict[str, Any] | _StreamBuffer] = []
         self._clear_pending = False
         self.display_updates: dict[str, dict[str, Any]] = {}
@@ -354,6 +354,20 @@ def apply_display_update(
         else:
             result.append(out)
     return result if found else None
+
+
+def without_transient(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return outputs as a reader of history sees them: without ``transient`` keys.
+
+    The store keeps each output's display id (in ``transient``, as the kernel
+    sent it) so a later ``update_display_data`` can find it; nothing outside
+    the writer needs it, and a notebook never holds it. Readers of the store
+    call this once, so every consumer compares outputs the same way.
+    """
+    return [
+        {k: v for k, v in out.items() if k != "transient"} if "transient" in out else out
+        for out in outputs
+    ]
 
 
 def clean_output(output: dict[str, Any]) -> dict[str, Any]:

@@ -36,11 +36,7 @@ function asSharedCell(cell: IStateCell): Record<string, unknown> {
     metadata: cell.metadata ?? {}
   };
   if (cell.cell_type === 'code') {
-    base.outputs = (cell.outputs ?? []).map(o => {
-      const copy: Record<string, unknown> = { ...o };
-      delete copy.transient;
-      return copy;
-    });
+    base.outputs = cell.outputs ?? [];
     base.execution_count = cell.execution_count ?? null;
   }
   return base;

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from ..model import EMPTY_OUTPUTS, CellRef, canonical_json, encode_text, hash_bytes
+from ..outputs import without_transient
 from . import blobs as codec
 from . import search
 from .schema import blobs, cell_versions
@@ -221,7 +222,10 @@ def load_refs(conn: Connection, layout_blob: int) -> tuple[list[int], list[CellR
 
 
 def load_versions(conn: Connection, version_ids: Sequence[int]) -> list[dict[str, Any]]:
-    """Return full cells (nbformat-shaped dicts, plus history keys) for version ids, in order."""
+    """Return full cells (nbformat-shaped dicts) for version ids, in order.
+
+    Outputs come without their ``transient`` display ids (``without_transient``).
+    """
     if not version_ids:
         return []
     sb, ob, mb = blobs.alias(), blobs.alias(), blobs.alias()
@@ -253,7 +257,8 @@ def load_versions(conn: Connection, version_ids: Sequence[int]) -> list[dict[str
             "metadata": codec.decode_json(r.m_codec, r.m_data) if r.m_data is not None else {},
         }
         if r.cell_type == "code":
-            cell["outputs"] = codec.decode_json(r.o_codec, r.o_data) if r.o_data is not None else []
+            outputs = codec.decode_json(r.o_codec, r.o_data) if r.o_data is not None else []
+            cell["outputs"] = without_transient(outputs)
             cell["execution_count"] = r.execution_count
         cells.append(cell)
     return cells

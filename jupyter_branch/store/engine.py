@@ -14,12 +14,15 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jupyter_core.paths import jupyter_data_dir
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from .migrations import migrate
+from .migrations import StoreMissing, check_schema, migrate
+
+__all__ = ["StoreEngines", "StoreMissing", "open_reader", "open_store"]
 
 DB_FILENAME = "history.sqlite"
 BUSY_TIMEOUT_MS = 10_000
@@ -56,13 +59,17 @@ def ensure_private_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-def _sqlite_pragmas(engine: Engine, immediate: bool) -> None:
+def _sqlite_pragmas(engine: Engine, immediate: bool, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # let SQLAlchemy's "begin" event own transactions (pysqlite's are broken)
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if read_only:  # the file as it is: no journal mode or page size to set
+            cursor.execute("PRAGMA query_only=ON")
+            cursor.close()
+            return
         # for a new database only (a no-op later): half the empty-schema cost
         # of 4 KiB pages, no slower to read (docs/benchmarks.md)
         cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
@@ -137,10 +144,53 @@ class StoreEngines:
         return total
 
 
-def open_store(url: str | None = None, *, migrate_schema: bool = True) -> StoreEngines:
-    """Open (creating and migrating if needed) the store at ``url``.
+def open_reader(url: str | None = None) -> StoreEngines:
+    """Open the store at ``url`` to read it as it is: never created, migrated or written.
 
-    Raises sqlalchemy errors if the database cannot be opened, and
+    A SQLite file is opened read-only (``mode=ro``, ``query_only``); PostgreSQL
+    sessions are read-only transactions. Both engines of the result are the one
+    read engine. Raises ``StoreMissing`` (no file, or no history in it),
+    ``SchemaTooNew``/``SchemaTooOld`` (see ``check_schema``), or sqlalchemy errors.
+    """
+    url = url or default_db_url()
+    path = sqlite_path(url)
+    if path is not None:
+        if not path.exists():
+            raise StoreMissing(f"there is no history store at {path}: nothing was recorded there")
+        # a SQLite URI filename: mode=ro opens it read-only, and never creates it
+        ro_url = make_url(url).set(
+            database=f"file:{quote(str(path.resolve()))}", query={"uri": "true", "mode": "ro"}
+        )
+        reader = create_engine(ro_url, pool_size=1, max_overflow=4)
+        _sqlite_pragmas(reader, immediate=False, read_only=True)
+    elif make_url(url).get_backend_name() == "postgresql":
+        reader = create_engine(
+            url,
+            pool_size=1,
+            max_overflow=2,
+            connect_args={"options": "-c default_transaction_read_only=on"},
+        )
+    else:
+        reader = create_engine(url, pool_size=1, max_overflow=2)
+    engines = StoreEngines(url=url, path=path, writer=reader, reader=reader)
+    try:
+        with reader.connect() as conn:
+            check_schema(conn)
+    except StoreMissing:
+        engines.dispose()
+        shown = path or make_url(url).render_as_string()
+        raise StoreMissing(f"the history store at {shown} holds no history yet") from None
+    except Exception:
+        engines.dispose()
+        raise
+    return engines
+
+
+def open_store(url: str | None = None, *, migrate_schema: bool = True) -> StoreEngines:
+    """Open (creating and migrating if needed) the store at ``url``, to write it.
+
+    With ``migrate_schema=False`` nothing is migrated (the caller checks the
+    schema). Raises sqlalchemy errors if the database cannot be opened, and
     ``SchemaTooNew`` if a newer jupyter-branch wrote it.
     """
     url = url or default_db_url()

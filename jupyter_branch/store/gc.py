@@ -3,20 +3,57 @@
 States older than a cutoff go, except labelled states and Heads; their children
 are re-attached to the nearest kept ancestor so the tree stays a tree. Then cell
 versions and blobs nothing refers to any more go too (and out of the search
-index). A dry run (the default) counts without deleting.
+index).
+
+A dry run (``collect``) only reads, on a read connection: a running server's
+writer never waits for it. Pruning (``prune``) writes, so it refuses while a
+Jupyter server records into the same store (its writer would wait on the lock,
+and its caches would name rows that are gone): stop the server first.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
 
+from ..status import servers_using, store_key
 from . import search
 from .content import read_layout
-from .engine import StoreEngines
+from .engine import StoreEngines, open_reader, open_store
+from .migrations import check_schema
 from .schema import blobs, cell_versions, notebooks, state_cells, states
+
+CHUNK = 500
+
+
+class ServerRunning(RuntimeError):
+    """A live Jupyter server records into the store that was to be pruned."""
+
+
+@dataclass
+class Plan:
+    """What a prune removes: states (with their parents), cell versions, blobs."""
+
+    states: list[Any] = field(default_factory=list)  # rows of (id, parent_id)
+    versions: set[int] = field(default_factory=set)
+    blobs: set[int] = field(default_factory=set)
+    freed: int = 0  # compressed bytes of those blobs
+
+    def report(self) -> dict[str, int]:
+        return {
+            "states": len(self.states),
+            "cell_versions": len(self.versions),
+            "blobs": len(self.blobs),
+            "bytes": int(self.freed),
+        }
+
+
+def _chunks(ids: list[Any]) -> Any:
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i : i + CHUNK]
 
 
 def _candidates(conn: Connection, cutoff: float, notebook: str | None) -> list[Any]:
@@ -36,21 +73,31 @@ def _candidates(conn: Connection, cutoff: float, notebook: str | None) -> list[A
     return list(conn.execute(query))
 
 
-def _orphans(conn: Connection) -> tuple[set[int], set[int]]:
-    """Return ids of cell versions and blobs no kept state reaches."""
+def _orphans(conn: Connection, doomed: set[str]) -> tuple[set[int], set[int]]:
+    """Return ids of cell versions and blobs that no state outside ``doomed`` reaches."""
     used_versions: set[int] = set()
     used_blobs: set[int] = set()
     for row in conn.execute(
         select(
-            states.c.layout_blob, states.c.code_blob, states.c.outputs_blob, states.c.metadata_blob
+            states.c.id,
+            states.c.layout_blob,
+            states.c.code_blob,
+            states.c.outputs_blob,
+            states.c.metadata_blob,
         )
     ):
+        if row.id in doomed:
+            continue
         used_versions.update(read_layout(conn, row.layout_blob))
-        used_blobs.update(b for b in row if b is not None)
-    used_versions.update(r[0] for r in conn.execute(select(state_cells.c.version_id)))
+        used_blobs.update(b for b in row[1:] if b is not None)
+    used_versions.update(
+        r.version_id
+        for r in conn.execute(select(state_cells.c.state_id, state_cells.c.version_id))
+        if r.state_id not in doomed
+    )
     all_versions = {r[0] for r in conn.execute(select(cell_versions.c.id))}
     dead_versions = all_versions - used_versions
-    for row in conn.execute(
+    for version in conn.execute(
         select(
             cell_versions.c.id,
             cell_versions.c.source_blob,
@@ -58,61 +105,79 @@ def _orphans(conn: Connection) -> tuple[set[int], set[int]]:
             cell_versions.c.metadata_blob,
         )
     ):
-        if row.id not in dead_versions:
-            used_blobs.update(b for b in row[1:] if b is not None)
+        if version.id not in dead_versions:
+            used_blobs.update(b for b in version[1:] if b is not None)
     all_blobs = {r[0] for r in conn.execute(select(blobs.c.id))}
     return dead_versions, all_blobs - used_blobs
 
 
-def collect(
-    engines: StoreEngines,
-    *,
-    older_than_days: float,
-    notebook: str | None = None,
-    apply: bool = False,
-) -> dict[str, int]:
-    """Prune (or, without ``apply``, count) what is older than ``older_than_days``.
-
-    Returns counts of states, cell versions and blobs, and the compressed bytes freed.
-    """
+def plan(conn: Connection, older_than_days: float, notebook: str | None = None) -> Plan:
+    """Return what pruning would remove now; reads only."""
     cutoff = time.time() - older_than_days * 86400
-    with engines.writer.connect() as conn:
-        transaction = conn.begin()
-        doomed = _candidates(conn, cutoff, notebook)
-        for row in doomed:
-            conn.execute(
-                update(states).where(states.c.parent_id == row.id).values(parent_id=row.parent_id)
+    doomed = _candidates(conn, cutoff, notebook)
+    dead_versions, dead_blobs = _orphans(conn, {r.id for r in doomed})
+    freed = 0
+    for chunk in _chunks(list(dead_blobs)):
+        freed += conn.execute(
+            select(func.coalesce(func.sum(func.length(blobs.c.data)), 0)).where(
+                blobs.c.id.in_(chunk)
             )
-        ids = [r.id for r in doomed]
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            conn.execute(delete(state_cells).where(state_cells.c.state_id.in_(chunk)))
-            conn.execute(delete(states).where(states.c.id.in_(chunk)))
-        dead_versions, dead_blobs = _orphans(conn)
-        freed = 0
-        if dead_blobs:
-            ids_b = list(dead_blobs)
-            for i in range(0, len(ids_b), 500):
-                freed += conn.execute(
-                    select(func.coalesce(func.sum(func.length(blobs.c.data)), 0)).where(
-                        blobs.c.id.in_(ids_b[i : i + 500])
-                    )
-                ).scalar_one()
-        if apply:
-            versions_l, blobs_l = list(dead_versions), list(dead_blobs)
-            for i in range(0, len(versions_l), 500):
-                conn.execute(
-                    delete(cell_versions).where(cell_versions.c.id.in_(versions_l[i : i + 500]))
-                )
-            search.unindex_blobs(conn, blobs_l)
-            for i in range(0, len(blobs_l), 500):
-                conn.execute(delete(blobs).where(blobs.c.id.in_(blobs_l[i : i + 500])))
-            transaction.commit()
-        else:
-            transaction.rollback()
-    return {
-        "states": len(ids),
-        "cell_versions": len(dead_versions),
-        "blobs": len(dead_blobs),
-        "bytes": int(freed),
-    }
+        ).scalar_one()
+    return Plan(doomed, dead_versions, dead_blobs, int(freed))
+
+
+def collect(
+    engines: StoreEngines, *, older_than_days: float, notebook: str | None = None
+) -> dict[str, int]:
+    """Count what pruning would remove (a dry run, on a read connection).
+
+    Returns counts of states, cell versions and blobs, and the compressed bytes.
+    """
+    with engines.reader.connect() as conn:
+        return plan(conn, older_than_days, notebook).report()
+
+
+def apply_plan(conn: Connection, found: Plan) -> None:
+    """Remove what ``found`` lists, inside the caller's write transaction."""
+    for row in found.states:
+        conn.execute(
+            update(states).where(states.c.parent_id == row.id).values(parent_id=row.parent_id)
+        )
+    for chunk in _chunks([r.id for r in found.states]):
+        conn.execute(delete(state_cells).where(state_cells.c.state_id.in_(chunk)))
+        conn.execute(delete(states).where(states.c.id.in_(chunk)))
+    for chunk in _chunks(list(found.versions)):
+        conn.execute(delete(cell_versions).where(cell_versions.c.id.in_(chunk)))
+    search.unindex_blobs(conn, list(found.blobs))
+    for chunk in _chunks(list(found.blobs)):
+        conn.execute(delete(blobs).where(blobs.c.id.in_(chunk)))
+
+
+def prune(
+    url: str | None, *, older_than_days: float, notebook: str | None = None
+) -> dict[str, int]:
+    """Remove what is older than ``older_than_days``; return the counts, as ``collect``.
+
+    Raises ``ServerRunning`` if a live server records into this store, and
+    ``SchemaTooOld``/``SchemaTooNew`` if the store is not at this code's schema
+    (the command line never migrates).
+    """
+    open_reader(url).dispose()  # a store that is not there is not made by a prune
+    engines = open_store(url, migrate_schema=False)
+    try:
+        where = store_key(engines.url, str(engines.path) if engines.path else None)
+        running = servers_using(where)
+        if running:
+            pids = ", ".join(str(s.get("pid")) for s in running)
+            raise ServerRunning(
+                f"a Jupyter server (pid {pids}) is recording into {where}; stop it, then "
+                "run gc again (its writer would wait for the prune, and a prune must not "
+                "remove what it is writing)"
+            )
+        with engines.writer.begin() as conn:
+            check_schema(conn, to_write=True)
+            found = plan(conn, older_than_days, notebook)
+            apply_plan(conn, found)
+        return found.report()
+    finally:
+        engines.dispose()

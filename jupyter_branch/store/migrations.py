@@ -28,6 +28,45 @@ class SchemaTooNew(RuntimeError):
     """The database was written by a newer jupyter-branch."""
 
 
+class SchemaTooOld(RuntimeError):
+    """The database lacks a migration that reading (or writing without migrating) needs."""
+
+
+class StoreMissing(LookupError):
+    """There is no history store there: no file, or a database with no history schema."""
+
+
+def check_schema(
+    conn: Connection, migrations: tuple[Migration, ...] | None = None, *, to_write: bool = False
+) -> list[str]:
+    """Check, without changing anything, that this code can use the database as it is.
+
+    Returns the names of the migrations it lacks that readers can do without.
+    Raises ``StoreMissing`` (no schema), ``SchemaTooNew``, or ``SchemaTooOld``
+    when it lacks one reading needs (any one at all, ``to_write``).
+    """
+    migrations = MIGRATIONS if migrations is None else migrations
+    present = applied_migrations(conn)
+    if not present:
+        raise StoreMissing("the history database holds no history yet")
+    names = [m.name for m in migrations]
+    unknown = [n for n in present if n not in names]
+    if unknown:
+        raise SchemaTooNew(
+            f"the history database was written by a newer jupyter-branch "
+            f"(it has migration {unknown[0]}); upgrade jupyter-branch"
+        )
+    missing = [m for m in migrations if m.name not in present]
+    blocking = [m.name for m in missing if m.needed_to_read or to_write]
+    if blocking:
+        raise SchemaTooOld(
+            f"the history database was written by an older jupyter-branch (it lacks "
+            f"migration {blocking[0]}); start Jupyter with this jupyter-branch once, "
+            "which upgrades it in place"
+        )
+    return [m.name for m in missing]
+
+
 def applied_migrations(conn: Connection) -> list[str]:
     """Return the names of the migrations recorded in the database, in order."""
     if not inspect(conn).has_table(migrations_table.name):

@@ -8,16 +8,18 @@ the wire format of docs/rest-api.md.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.exc import OperationalError
 
+from ..outputs import without_transient
 from . import search as search_index
+from . import summary
 from .content import load_cells, load_versions, read_blob, read_json, read_text
 from .schema import blobs, cell_versions, notebooks, running, state_cells, states
+from .summary import driver_args, log_json_select, log_select, summary_of
 
 
 class NotFound(LookupError):
@@ -52,81 +54,22 @@ def find_notebook(conn: Connection, abs_path: str) -> Any:
     return row
 
 
-STATE_COLUMNS = (
-    states.c.id,
-    states.c.parent_id,
-    states.c.seq,
-    states.c.created,
-    states.c.event,
-    states.c.cell_id,
-    states.c.execution_count,
-    states.c.status,
-    states.c.started,
-    states.c.ended,
-    states.c.preview,
-    states.c.label,
-    states.c.restored_from,
-)
+def log_json(
+    conn: Connection, nb: Any, since_seq: int, until_seq: int, limit: int
+) -> tuple[str, int, int]:
+    """Return one page of ``log()`` already encoded as a JSON array by the database.
 
-
-def state_summary(r: Any) -> dict[str, Any]:
-    duration = None
-    if r.started is not None and r.ended is not None:
-        duration = max(0, round((r.ended - r.started) * 1000))
-    return {
-        "id": r.id,
-        "parent": r.parent_id,
-        "seq": r.seq,
-        "time": iso(r.created),
-        "event": r.event,
-        "cell_id": r.cell_id,
-        "execution_count": r.execution_count,
-        "status": r.status,
-        "duration_ms": duration,
-        "preview": r.preview or "",
-        "label": r.label,
-        "restored_from": r.restored_from,
-    }
-
-
-# The log of a big history on SQLite: times and durations formatted by SQLite and
-# rows zipped into dicts, 3x faster than building each summary in Python.
-_SQLITE_LOG = """
-SELECT id, parent_id, seq,
-       strftime('%Y-%m-%dT%H:%M:%f+00:00', created, 'unixepoch'),
-       event, cell_id, execution_count, status,
-       CASE WHEN started IS NOT NULL AND ended IS NOT NULL
-            THEN max(0, CAST(round((ended - started) * 1000) AS INTEGER)) END,
-       coalesce(preview, ''), label, restored_from
-FROM states WHERE notebook_id = ? AND seq > ? ORDER BY seq
-"""
-_LOG_KEYS = (
-    "id",
-    "parent",
-    "seq",
-    "time",
-    "event",
-    "cell_id",
-    "execution_count",
-    "status",
-    "duration_ms",
-    "preview",
-    "label",
-    "restored_from",
-)
-
-
-_SQLITE_LOG_JSON = """
-SELECT json_group_array(json_object(
-  'id', id, 'parent', parent_id, 'seq', seq,
-  'time', strftime('%Y-%m-%dT%H:%M:%f+00:00', created, 'unixepoch'),
-  'event', event, 'cell_id', cell_id, 'execution_count', execution_count, 'status', status,
-  'duration_ms', CASE WHEN started IS NOT NULL AND ended IS NOT NULL
-                      THEN max(0, CAST(round((ended - started) * 1000) AS INTEGER)) END,
-  'preview', coalesce(preview, ''), 'label', label, 'restored_from', restored_from))
-     , max(seq), count(*)
-FROM (SELECT * FROM states WHERE notebook_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?)
-"""
+    The states with ``since_seq < seq <= until_seq``, oldest first, at most
+    ``limit``; with the ``seq`` of the last one (``since_seq`` if none) and
+    how many. For 10,000 states that is twice as fast as building and
+    encoding the dicts in Python.
+    """
+    values = {"nb": nb.id, "since": since_seq, "until": until_seq, "limit": limit}
+    if conn.dialect.name == "sqlite":
+        text_, last, count = _driver(conn).execute(*driver_args("log_json", **values)).fetchone()
+    else:
+        text_, last, count = conn.execute(log_json_select(conn.dialect.name), values).one()
+    return str(text_), int(last if last is not None else since_seq), int(count)
 
 
 def _driver(conn: Connection) -> Any:
@@ -144,38 +87,14 @@ def last_seq(conn: Connection, nb: Any) -> int:
     return int(found or 0)
 
 
-def log_json(
-    conn: Connection, nb: Any, since_seq: int, until_seq: int, limit: int
-) -> tuple[str, int, int]:
-    """Return one page of ``log()`` already encoded as a JSON array.
-
-    The states with ``since_seq < seq <= until_seq``, oldest first, at most
-    ``limit``; with the ``seq`` of the last one (``since_seq`` if none) and
-    how many. On SQLite the database renders it (JSON1): for a history of
-    10,000 states that is twice as fast as building and encoding the dicts
-    in Python.
-    """
-    if conn.dialect.name == "sqlite":
-        cursor = _driver(conn).execute(_SQLITE_LOG_JSON, (nb.id, since_seq, until_seq, limit))
-        text, last, count = cursor.fetchone()
-        return str(text), int(last if last is not None else since_seq), int(count)
-    page = [s for s in log(conn, nb, since_seq) if s["seq"] <= until_seq][:limit]
-    last = page[-1]["seq"] if page else since_seq
-    return json.dumps(page, separators=(",", ":")), last, len(page)
-
-
 def log(conn: Connection, nb: Any, since_seq: int = 0) -> list[dict[str, Any]]:
     """Return the notebook's states oldest first (those after ``since_seq``)."""
     if conn.dialect.name == "sqlite":
         # the DBAPI cursor itself: SQLAlchemy's row wrapping doubles the time here
-        cursor = _driver(conn).execute(_SQLITE_LOG, (nb.id, since_seq))
-        return [dict(zip(_LOG_KEYS, row, strict=True)) for row in cursor]
-    rows = conn.execute(
-        select(*STATE_COLUMNS)
-        .where(states.c.notebook_id == nb.id, states.c.seq > since_seq)
-        .order_by(states.c.seq)
-    )
-    return [state_summary(r) for r in rows]
+        cursor = _driver(conn).execute(*driver_args("log", nb=nb.id, since=since_seq))
+        return [dict(zip(summary.KEYS, row, strict=True)) for row in cursor]
+    rows = conn.execute(log_select(conn.dialect.name), {"nb": nb.id, "since": since_seq})
+    return [summary_of(r) for r in rows]
 
 
 def running_executions(conn: Connection, nb: Any) -> list[dict[str, Any]]:
@@ -216,27 +135,31 @@ def resolve_state(conn: Connection, nb: Any, ref: str) -> str:
     return str(rows[0].id)
 
 
-def state_row(conn: Connection, nb: Any, state_id: str) -> Any:
+def state_detail(conn: Connection, nb: Any, state_id: str) -> dict[str, Any]:
+    """Return one state: its summary, the notebook metadata, its cells, and what ran."""
     row = conn.execute(
-        select(states).where(states.c.id == state_id, states.c.notebook_id == nb.id)
+        select(
+            *summary.columns(conn.dialect.name),
+            states.c.metadata_blob,
+            states.c.layout_blob,
+            states.c.code_blob,
+            states.c.outputs_blob,
+            states.c.kernel_id,
+            states.c.started.label("started_at"),
+            states.c.ended.label("ended_at"),
+        ).where(states.c.id == state_id, states.c.notebook_id == nb.id)
     ).first()
     if row is None:
         raise NotFound(f"no state {state_id} in this notebook")
-    return row
-
-
-def state_detail(conn: Connection, nb: Any, state_id: str) -> dict[str, Any]:
-    """Return one state: its summary, the notebook metadata, its cells, and what ran."""
-    row = state_row(conn, nb, state_id)
-    detail = state_summary(row)
+    detail = summary_of(row)
     detail["metadata"] = read_json(conn, row.metadata_blob) or {}
     detail["cells"] = load_cells(conn, row.layout_blob)
     detail["kernel_id"] = row.kernel_id
-    detail["started"] = iso(row.started)
-    detail["ended"] = iso(row.ended)
+    detail["started"] = iso(row.started_at)
+    detail["ended"] = iso(row.ended_at)
     if row.event == "execute":
         detail["code"] = read_text(conn, row.code_blob)
-        detail["outputs"] = read_json(conn, row.outputs_blob) or []
+        detail["outputs"] = without_transient(read_json(conn, row.outputs_blob) or [])
     return detail
 
 
@@ -254,7 +177,7 @@ def cell_versions_count(conn: Connection, nb: Any, cell_id: str) -> int:
 def cell_history(conn: Connection, nb: Any, cell_id: str, limit: int = 100) -> list[dict[str, Any]]:
     """Return the newest ``limit`` versions of one cell, newest first, each with its state."""
     rows = conn.execute(
-        select(state_cells.c.version_id, *STATE_COLUMNS)
+        select(state_cells.c.version_id, *summary.columns(conn.dialect.name))
         .join(states, states.c.id == state_cells.c.state_id)
         .where(state_cells.c.notebook_id == nb.id, state_cells.c.cell_id == cell_id)
         .order_by(state_cells.c.seq.desc())
@@ -262,7 +185,7 @@ def cell_history(conn: Connection, nb: Any, cell_id: str, limit: int = 100) -> l
     ).all()
     cells = load_versions(conn, list(dict.fromkeys(r.version_id for r in rows)))
     by_version = dict(zip(dict.fromkeys(r.version_id for r in rows), cells, strict=True))
-    return [{"state": state_summary(r), "cell": by_version[r.version_id]} for r in rows]
+    return [{"state": summary_of(r), "cell": by_version[r.version_id]} for r in rows]
 
 
 def search(conn: Connection, nb: Any | None, query: str, limit: int = 50) -> list[dict[str, Any]]:
@@ -290,7 +213,7 @@ def search(conn: Connection, nb: Any | None, query: str, limit: int = 50) -> lis
     )
     found = (
         select(
-            *STATE_COLUMNS,
+            *summary.columns(conn.dialect.name),
             state_cells.c.cell_id.label("match_cell_id"),
             cell_versions.c.cell_type,
             cell_versions.c.source_blob,
@@ -340,7 +263,7 @@ def search(conn: Connection, nb: Any | None, query: str, limit: int = 50) -> lis
         matches.append(
             {
                 "abs_path": r.abs_path,
-                "state": state_summary(r),
+                "state": summary_of(r),
                 "cell_id": r.match_cell_id,
                 "cell_type": r.cell_type,
                 "where": where,

@@ -147,6 +147,9 @@ class Migration:
     new_columns: tuple[tuple[str, str], ...] = field(default=())  # (table, column)
     new_indexes: tuple[str, ...] = ()
     run: Callable[[Connection], None] | None = None
+    # a store without it cannot be read (False: readers do without, as search
+    # does without its index)
+    needed_to_read: bool = True
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -155,7 +158,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _initial,
         new_tables=("notebooks", "blobs", "cell_versions", "states", "state_cells", "running"),
     ),
-    Migration("0002_search", _search, run=search.create_index),
+    Migration("0002_search", _search, run=search.create_index, needed_to_read=False),
 )
 
 

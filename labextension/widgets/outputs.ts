@@ -67,7 +67,8 @@ export function renderOutputs(
   rendermime: IRenderMimeRegistry
 ): Widget {
   const model: IOutputAreaModel = new OutputAreaModel({
-    values: outputs.map(stripHistoryKeys),
+    // the server sends outputs as a notebook holds them (no transient ids)
+    values: outputs as unknown as nbformat.IOutput[],
     trusted: false
   });
   const area = new OutputArea({
@@ -123,10 +124,4 @@ export function renderCell(
     panel.addWidget(renderer);
   }
   return panel;
-}
-
-function stripHistoryKeys(output: IOutput): nbformat.IOutput {
-  const copy: Record<string, unknown> = { ...output };
-  delete copy.transient;
-  return copy as unknown as nbformat.IOutput;
 }

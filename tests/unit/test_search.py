@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from jupyter_branch.model import Execution
 from jupyter_branch.service import BadRequest, HistoryService
 from jupyter_branch.store import gc, search
 from jupyter_branch.store.engine import open_store
-from jupyter_branch.store.history import Execution, History
+from jupyter_branch.store.history import History
 from jupyter_branch.store.migrations import applied_migrations, migrate
 from jupyter_branch.store.queries import SearchUnavailable
 from jupyter_branch.store.schema import MIGRATIONS
@@ -247,7 +248,7 @@ def test_gc_takes_what_it_deletes_out_of_the_index(store):
         assert indexed_rowids(store, word), word
     store.writer.flush()
     time.sleep(0.01)
-    counts = gc.collect(store.engines, older_than_days=0, apply=True)
+    counts = gc.prune(store.url, older_than_days=0)
     assert counts["states"] == 2 and counts["blobs"] > 0
     for word in ("listword", "gone_output", "inner_word", "stdout"):
         assert found(store, word) == []
@@ -272,7 +273,7 @@ def test_migration_indexes_the_history_of_an_existing_store(tmp_path):
         error_output("OldError", "old_value"),
     ]
     ex = Execution(nb, "k", "m", "c1", "old_code = 1", outputs, 1, "error", 1.0, 2.0)
-    writer.submit(lambda conn, history: history.record_execution(conn, ex)).result(10)
+    writer.submit(History.record_execution, ex).result(10)
     with pytest.raises(SearchUnavailable):
         service.search(nb, "old_code")
     writer.stop()

@@ -1,0 +1,142 @@
+"""The state summary: its wire keys and how the database computes each, defined once.
+
+Every reader that lists states (the log, a cell's versions, search results,
+one state's detail) selects ``columns(dialect)``: SQL expressions labelled with
+the wire keys of ``state_summary`` in docs/rest-api.schema.json, so the
+database formats times and durations and a row *is* a summary
+(``summary_of(row)``). The paged JSON log is the same columns wrapped in the
+database's JSON object function (``log_json_select``); ``compiled`` turns
+those statements into SQL text once per dialect, which the hot paths run on
+the driver's cursor directly.
+
+Times are ISO-8601 UTC with milliseconds; ``duration_ms`` is ended - started in
+whole milliseconds (never negative), for executions only.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Integer, Select, Text, bindparam, case, cast, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql.elements import ColumnElement
+
+from .schema import states
+
+KEYS = (
+    "id",
+    "parent",
+    "seq",
+    "time",
+    "event",
+    "cell_id",
+    "execution_count",
+    "status",
+    "duration_ms",
+    "preview",
+    "label",
+    "restored_from",
+)
+
+DIALECTS: dict[str, Any] = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
+
+
+def _iso(ts: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    if dialect == "postgresql":
+        return func.to_char(
+            func.timezone("UTC", func.to_timestamp(ts)), 'YYYY-MM-DD"T"HH24:MI:SS.MS"+00:00"'
+        )
+    return func.strftime("%Y-%m-%dT%H:%M:%f+00:00", ts, "unixepoch")
+
+
+def columns(dialect: str, table: Any = states) -> list[ColumnElement[Any]]:
+    """Return the summary's columns of ``table`` (``states`` or an alias), labelled by key."""
+    c = table.c
+    duration = case(
+        (
+            c.started.is_not(None) & c.ended.is_not(None),
+            func.greatest(0, cast(func.round((c.ended - c.started) * 1000), Integer))
+            if dialect == "postgresql"
+            else func.max(0, cast(func.round((c.ended - c.started) * 1000), Integer)),
+        ),
+        else_=None,
+    )
+    exprs: dict[str, ColumnElement[Any]] = {
+        "id": c.id,
+        "parent": c.parent_id,
+        "seq": c.seq,
+        "time": _iso(c.created, dialect),
+        "event": c.event,
+        "cell_id": c.cell_id,
+        "execution_count": c.execution_count,
+        "status": c.status,
+        "duration_ms": duration,
+        "preview": func.coalesce(c.preview, ""),
+        "label": c.label,
+        "restored_from": c.restored_from,
+    }
+    return [exprs[key].label(key) for key in KEYS]
+
+
+def summary_of(row: Any) -> dict[str, Any]:
+    """Return the summary in a row that selected ``columns`` (any other columns are left)."""
+    mapping = row._mapping
+    return {key: mapping[key] for key in KEYS}
+
+
+def log_select(dialect: str) -> Select[Any]:
+    """A notebook's states after ``:since``, oldest first (params ``nb``, ``since``)."""
+    return (
+        select(*columns(dialect))
+        .where(states.c.notebook_id == bindparam("nb"), states.c.seq > bindparam("since"))
+        .order_by(states.c.seq)
+    )
+
+
+def log_json_select(dialect: str) -> Select[Any]:
+    """One page of the log as a JSON array text, with its last ``seq`` and its size.
+
+    Params ``nb``, ``since``, ``until``, ``limit``: the states with
+    ``since < seq <= until``, oldest first, at most ``limit``.
+    """
+    page = (
+        select(*columns(dialect))
+        .where(
+            states.c.notebook_id == bindparam("nb"),
+            states.c.seq > bindparam("since"),
+            states.c.seq <= bindparam("until"),
+        )
+        .order_by(states.c.seq)
+        .limit(bindparam("limit"))
+        .subquery("page")
+    )
+    pairs: list[Any] = []
+    for key in KEYS:
+        pairs += [literal(key), page.c[key]]
+    array: ColumnElement[Any]
+    if dialect == "postgresql":
+        obj = func.json_build_object(*pairs)
+        array = cast(func.json_agg(aggregate_order_by(obj, page.c.seq)), Text)
+    else:  # SQLite keeps the subquery's order in json_group_array
+        array = func.json_group_array(func.json_object(*pairs))
+    return select(func.coalesce(array, "[]"), func.max(page.c.seq), func.count())  # type: ignore[return-value]
+
+
+@cache
+def compiled(name: str, dialect: str = "sqlite") -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """Return the statement ``name`` as SQL text for ``dialect``, with the names of its
+    positional parameters in order and the values of its constants (for ``driver_args``).
+
+    Compiled once per process: the hot paths run it on the driver's own cursor.
+    """
+    stmt = {"log": log_select, "log_json": log_json_select}[name](dialect)
+    sql = stmt.compile(dialect=DIALECTS[dialect])
+    return str(sql), tuple(sql.positiontup or ()), dict(sql.params)
+
+
+def driver_args(name: str, dialect: str = "sqlite", **values: Any) -> tuple[str, tuple[Any, ...]]:
+    """Return the SQL text of ``name`` and its positional arguments for ``values``."""
+    sql, order, constants = compiled(name, dialect)
+    return sql, tuple(values[n] if n in values else constants[n] for n in order)
