@@ -25,8 +25,9 @@ from typing import Any
 
 import nbformat
 
+from jupyter_branch.model import Execution
 from jupyter_branch.store.engine import open_store
-from jupyter_branch.store.history import Execution, History
+from jupyter_branch.store.history import History
 from jupyter_branch.store.writer import Writer
 
 N_CELLS = 200
@@ -139,7 +140,7 @@ def generate(
         ]
 
     def submit(fn: Any) -> None:
-        pending.append(writer.submit(lambda conn, h: fn(h, conn)))
+        pending.append(writer.submit(fn))
 
     # the first state: the file as saved (``History.notebook_id`` reads it)
     submit(lambda h, conn: h.notebook_id(conn, notebook_path))

@@ -26,8 +26,9 @@ from typing import Any
 
 import nbformat
 
+from jupyter_branch.model import Execution
 from jupyter_branch.store.engine import open_store
-from jupyter_branch.store.history import Execution, History
+from jupyter_branch.store.history import History
 from jupyter_branch.store.writer import Writer
 
 from .lab_client import Kernel
@@ -77,10 +78,7 @@ def writer_alone(n: int, output_bytes: int) -> dict[str, Any]:
                     )
                 )
             start = time.perf_counter()
-            futures = [
-                writer.submit(lambda conn, h, ex=ex: h.record_execution(conn, ex))
-                for ex in executions
-            ]
+            futures = [writer.submit(History.record_execution, ex) for ex in executions]
             peak = writer.backlog
             for f in futures:
                 f.result(600)

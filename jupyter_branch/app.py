@@ -16,17 +16,16 @@ from typing import Any
 
 import nbformat
 from jupyter_server.extension.application import ExtensionApp
-from sqlalchemy.engine import make_url
 from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Float, Int, Unicode
 
 from .capture import wrap_connection_class
 from .handlers import handlers
 from .paths import PathOutsideRoot, RootPaths
-from .recorder import Recorder, unpack_running_outputs
+from .recorder import Recorder
 from .service import HistoryService
-from .status import remove_status, write_status
-from .store.engine import default_db_url, open_store
+from .status import masked_url, remove_status, store_key, write_status
+from .store.engine import default_db_url, open_store, sqlite_path
 from .store.history import History
 from .store.writer import Writer
 from .watcher import NotebookWatcher
@@ -62,16 +61,23 @@ class BranchApp(ExtensionApp):
     )
     max_output_bytes = Int(
         5_000_000,
+        min=1000,
         config=True,
-        help="""Largest output kept whole, in characters of its data. Past it a stream keeps
-        its head and tail with a visible marker between them, and a rich output is
-        replaced by a visible marker; the original size is recorded.""",
+        help="""Largest output kept whole, counted in characters as the kernel sent them:
+        a stream's text; a rich output's mime types, values (JSON text for non-strings)
+        and metadata; an error's name, value and traceback. For ASCII (base64 images,
+        most text) a character is a byte. Past it a stream keeps its head and tail with
+        a visible marker between them, a traceback its first and last lines, and a rich
+        output is replaced by a visible marker; the original size is recorded.""",
     )
     progress_interval = Float(
         1.0,
+        min=0.05,
+        max=2.0,
         config=True,
-        help="""Seconds between saves of a running cell's outputs so far. A crash loses at
-        most this window (plus the time to commit). Keep it at 2 or below.""",
+        help="""Seconds between saves of a running cell's outputs so far, at most 2
+        (SPEC: a crash loses at most 2 s). A crash loses at most this window, plus the
+        time to commit.""",
     )
     record_executions = Bool(
         True,
@@ -87,6 +93,7 @@ class BranchApp(ExtensionApp):
     )
     max_backlog = Int(
         200_000,
+        min=1,
         config=True,
         help="""Most history writes kept in memory while the store is failing (locked, full,
         read-only). Past it, new writes are refused and logged.""",
@@ -100,18 +107,23 @@ class BranchApp(ExtensionApp):
         server = self.serverapp
         assert server is not None
         self.paths = RootPaths(server.root_dir)
-        self.watcher = NotebookWatcher(self._file_changed, enabled=self.watch_files)
+        loop = getattr(getattr(server, "io_loop", None), "asyncio_loop", None)
+        self.watcher = NotebookWatcher(self._file_changed, enabled=self.watch_files, loop=loop)
         url = self.db_url or default_db_url()
-        history = History(read_notebook=read_notebook_file, max_output_bytes=self.max_output_bytes)
+        history = History(
+            read_notebook=read_notebook_file,
+            max_output_bytes=self.max_output_bytes,
+            on_notebook=self.watcher.watch,
+        )
         try:  # open now, so the API answers from the first request
             opener: Any = open_store(url)
         except Exception as err:  # the writer keeps trying, and says why in plain words
             self.log.error("jupyter-branch: cannot open the history store yet: %s", err)
             opener = lambda: open_store(url)  # noqa: E731
         self.writer = Writer(opener, history, max_backlog=self.max_backlog)
-        self.writer.submit(_recover, unpack_running_outputs)
+        self.writer.submit(History.recover_running)
         self.service = HistoryService(writer=self.writer)
-        shown = make_url(url).render_as_string(hide_password=True)
+        shown = masked_url(url)
         self.log.info("jupyter-branch: recording notebook history in %s", shown)
         events = server.event_logger
         assert events is not None
@@ -125,8 +137,7 @@ class BranchApp(ExtensionApp):
                 self.writer,
                 self.paths,
                 max_output_bytes=self.max_output_bytes,
-                progress_interval=min(self.progress_interval, 2.0),
-                on_notebook=self.watcher.track,
+                progress_interval=self.progress_interval,
             )
             if base is not None:
                 self.settings["kernel_websocket_connection_class"] = wrap_connection_class(
@@ -149,11 +160,13 @@ class BranchApp(ExtensionApp):
     def _write_status(self) -> None:
         """Tell `jupyter branch info` how the writer is doing (backlog, problem)."""
         writer = self.writer
-        engines = writer.engines
+        url = self.db_url or default_db_url()
+        path = sqlite_path(url)
         write_status(
             {
-                "url": self.db_url or default_db_url(),
-                "path": str(engines.path) if engines and engines.path else None,
+                "url": masked_url(url),
+                "store": store_key(url, str(path) if path else None),
+                "path": str(path) if path else None,
                 "backlog": writer.backlog,
                 "committed": writer.committed_ops,
                 "refused": writer.refused_ops,
@@ -184,16 +197,16 @@ class BranchApp(ExtensionApp):
             if action == "save" and path.endswith(".ipynb"):
                 abs_path = self.paths.to_abs(path)
                 self.watcher.saved(abs_path)
-                self.writer.submit(_record_file, abs_path, "save")
+                self.writer.submit(History.record_file, abs_path, "save")
             elif action == "rename" and data.get("source_path"):
                 old = self.paths.to_abs(data["source_path"])
                 new = self.paths.to_abs(path)
                 self.watcher.renamed(old, new)
                 if self.recorder is not None:
                     self.recorder.note_rename(old, new)
-                self.writer.submit(_rename, old, new)
+                self.writer.submit(History.rename, old, new)
             elif action == "delete" and path.endswith(".ipynb"):
-                self.writer.submit(_mark_deleted, self.paths.to_abs(path))
+                self.writer.submit(History.mark_deleted, self.paths.to_abs(path))
         except PathOutsideRoot:
             return
         except Exception as err:
@@ -201,25 +214,6 @@ class BranchApp(ExtensionApp):
 
     def _file_changed(self, abs_path: str, event: str) -> None:
         try:
-            self.writer.submit(_record_file, abs_path, event)
+            self.writer.submit(History.record_file, abs_path, event)
         except Exception as err:
             self.log.warning("jupyter-branch: could not record a change of %s: %s", abs_path, err)
-
-
-def _recover(conn: Any, history: History, decode: Any) -> int:
-    return history.recover_running(conn, decode)
-
-
-def _record_file(conn: Any, history: History, abs_path: str, event: str) -> str | None:
-    nb = read_notebook_file(abs_path)
-    if nb is None:
-        return None
-    return history.record_file(conn, abs_path, nb, event)
-
-
-def _rename(conn: Any, history: History, old: str, new: str) -> int:
-    return history.rename(conn, old, new)
-
-
-def _mark_deleted(conn: Any, history: History, abs_path: str) -> None:
-    history.mark_deleted(conn, abs_path)

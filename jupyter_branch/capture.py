@@ -19,6 +19,7 @@ import logging
 from typing import Any
 
 from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1
+from tornado.web import Finish
 
 from .model import safe_text
 from .recorder import Recorder, RequestInfo
@@ -74,7 +75,15 @@ def wrap_connection_class(base: type, recorder: Recorder) -> type:
                 recorder.ensure_watched(self.kernel_id)
             except Exception as err:
                 log.debug("jupyter-branch: could not watch kernel %s: %s", self.kernel_id, err)
-            return await super().prepare()
+            result = await super().prepare()
+            handler = getattr(self, "websocket_handler", None)
+            if handler is not None and getattr(handler, "connection", self) is not self:
+                # The browser left while this waited for the kernel (a tab closed or
+                # reloaded as its kernel started): the socket's on_close dropped this
+                # connection, and jupyter_server would answer the dead request with a
+                # 500 from select_subprotocol. There is nobody to answer: end quietly.
+                raise Finish()
+            return result
 
         def handle_incoming_message(self, incoming_msg: Any) -> Any:
             if self._held is not None:  # holding: keep the browser's order
@@ -87,17 +96,16 @@ def wrap_connection_class(base: type, recorder: Recorder) -> type:
                     recorder.note_request(*found)
             except Exception as err:
                 log.debug("jupyter-branch: could not read an incoming kernel message: %s", err)
-            tap = recorder.taps.get(self.kernel_id) if found is not None else None
-            if tap is not None and not tap.joined.is_set():
+            if found is not None and recorder.joining(self.kernel_id):
                 # our iopub subscription is (re)joining: a few ms after a start or
                 # restart. Hold the execution so none of its output is missed.
                 self._held = [incoming_msg]
-                self._release_task = asyncio.ensure_future(self._release(tap))
+                self._release_task = asyncio.ensure_future(self._release())
                 return None
             return super().handle_incoming_message(incoming_msg)
 
-        async def _release(self, tap: Any) -> None:
-            await tap.wait_joined(HOLD_AT_MOST)
+        async def _release(self) -> None:
+            await recorder.wait_joined(self.kernel_id, HOLD_AT_MOST)
             held, self._held = self._held or [], None
             for msg in held:
                 try:

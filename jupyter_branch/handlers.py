@@ -316,7 +316,6 @@ class DocumentHandler(BranchHandler):
         abs_path = self.notebook_path(body.get("path"))
         if not abs_path.endswith(".ipynb"):
             raise HTTPError(400, reason="only notebooks (.ipynb) have a history")
-        self.branch.watcher.track(abs_path)
         result = await self.call(self.service().report_document, abs_path, body.get("cells"))
         self.finish(result)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 EVENTS = ("execute", "edit", "restore", "save", "external")
@@ -74,6 +74,28 @@ class CellRef:
             self.metadata or b"",
         ]
         return hash_bytes(b"\x00".join(parts))
+
+
+@dataclass
+class Execution:
+    """One finished (or still running) execution, as the recorder saw it."""
+
+    abs_path: str | None
+    kernel_id: str
+    msg_id: str
+    cell_id: str | None
+    code: str
+    outputs: list[dict[str, Any]]
+    execution_count: int | None
+    status: str
+    started: float
+    ended: float | None
+    display_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deleted_cells: Sequence[str] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.kernel_id}/{self.msg_id}"
 
 
 def sources_key(cells: Iterable[CellRef]) -> bytes:

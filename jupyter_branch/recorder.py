@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,10 +24,10 @@ from typing import Any
 from jupyter_client.session import Session
 from tornado.ioloop import PeriodicCallback
 
-from .model import canonical_json, status_of
+from .model import Execution, status_of
 from .outputs import OUTPUT_MSG_TYPES, OutputReplay
 from .paths import PathOutsideRoot, RootPaths
-from .store.history import Execution
+from .store.history import History
 from .store.writer import BacklogFull, StoreUnavailable, Writer
 
 log = logging.getLogger("jupyter_branch")
@@ -221,9 +220,7 @@ class Recorder:
         *,
         max_output_bytes: int = 5_000_000,
         progress_interval: float = 1.0,
-        on_notebook: Any = None,
     ) -> None:
-        self.on_notebook = on_notebook or (lambda _path: None)
         self.kernel_manager = kernel_manager
         self.session_manager = session_manager
         self.writer = writer
@@ -311,6 +308,20 @@ class Recorder:
         """Watch a kernel now if it is not watched yet (a browser is about to connect)."""
         if kernel_id not in self.taps:
             self.watch(kernel_id)
+
+    def joining(self, kernel_id: str) -> bool:
+        """Return True while our subscription to the kernel is (re)joining.
+
+        An execution sent now would run before we hear its first outputs: the
+        websocket wrapper holds it until ``wait_joined``.
+        """
+        tap = self.taps.get(kernel_id)
+        return tap is not None and not tap.joined.is_set()
+
+    async def wait_joined(self, kernel_id: str, timeout: float) -> bool:
+        """Wait until our subscription to the kernel hears it; False on timeout."""
+        tap = self.taps.get(kernel_id)
+        return True if tap is None else await tap.wait_joined(timeout)
 
     def unwatch(self, kernel_id: str) -> None:
         tap = self.taps.pop(kernel_id, None)
@@ -435,14 +446,12 @@ class Recorder:
             kind, capture, status = await self._queue.get()
             try:
                 paths = await self.kernel_paths(capture.kernel_id)
-                if paths:
-                    self.on_notebook(paths[0])
                 if kind == "finish":
                     ex = capture.execution(paths, status or "ok", time.time())
-                    self.writer.submit(_record_execution, ex)
+                    self.writer.submit(History.record_execution, ex)
                 else:
                     ex = capture.execution(paths, "running", None)
-                    self.writer.submit(_record_progress, ex, coalesce_key=ex.key)
+                    self.writer.submit(History.record_progress, ex, coalesce_key=ex.key)
             except (BacklogFull, StoreUnavailable) as err:
                 self.dropped += 1
                 log.error("jupyter-branch: %s", err)
@@ -450,17 +459,3 @@ class Recorder:
                 log.exception("jupyter-branch: could not hand an execution to the writer")
             finally:
                 self._queue.task_done()
-
-
-def _record_execution(conn: Any, history: Any, ex: Execution) -> str | None:
-    return history.record_execution(conn, ex)
-
-
-def _record_progress(conn: Any, history: Any, ex: Execution) -> None:
-    history.record_progress(conn, ex, zlib.compress(canonical_json(ex.outputs), 1))
-
-
-def unpack_running_outputs(data: bytes) -> list[Any]:
-    import json
-
-    return list(json.loads(zlib.decompress(data).decode("utf-8", "surrogatepass")))

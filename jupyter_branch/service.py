@@ -11,12 +11,12 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import make_url
-
 from . import diff as diffing
 from .model import safe_text
+from .status import masked_url
 from .store import queries
 from .store.engine import StoreEngines
+from .store.history import History
 from .store.writer import Writer
 
 if TYPE_CHECKING:  # nbformat is slow to import: only export needs it
@@ -157,7 +157,7 @@ class HistoryService:
         with self.engines.reader.begin() as conn:
             counts = queries.info(conn)
         return {
-            "url": make_url(self.engines.url).render_as_string(hide_password=True),
+            "url": masked_url(self.engines.url),
             "path": str(self.engines.path) if self.engines.path else None,
             "size_bytes": self.engines.size_bytes(),
             **counts,
@@ -176,17 +176,18 @@ class HistoryService:
 
     def report_document(self, abs_path: str, cells: Any) -> Future[Any]:
         """Queue a document report; the future gives ``{"head", "created", "moved"}``."""
-        return self._submit(_document, abs_path, validate_cells(cells))
+        return self._submit(History.record_document, abs_path, validate_cells(cells))
 
     def restore(self, abs_path: str, ref: str, cell_id: str | None = None) -> Future[Any]:
         state_id = self.resolve(abs_path, ref)
-        return self._submit(_restore, abs_path, state_id, cell_id)
+        return self._submit(History.restore, abs_path, state_id, cell_id)
 
     def label(self, abs_path: str, ref: str, label: str | None) -> Future[Any]:
         if label is not None and (not isinstance(label, str) or len(label) > 200):
             raise BadRequest("a label is a string of at most 200 characters")
         state_id = self.resolve(abs_path, ref)
-        return self._submit(_label, state_id, safe_text(label).strip() or None if label else None)
+        text = safe_text(label).strip() or None if label else None
+        return self._submit(History.set_label, state_id, text)
 
 
 def validate_cells(cells: Any) -> list[dict[str, str]]:
@@ -247,16 +248,3 @@ def _joined_output(output: dict[str, Any]) -> dict[str, Any]:
         }
     out.pop("transient", None)
     return out
-
-
-def _document(conn: Any, history: Any, abs_path: str, cells: list[dict[str, str]]) -> Any:
-    return history.record_document(conn, abs_path, cells)
-
-
-def _restore(conn: Any, history: Any, abs_path: str, state_id: str, cell_id: str | None) -> Any:
-    return history.restore(conn, abs_path, state_id, cell_id)
-
-
-def _label(conn: Any, history: Any, state_id: str, label: str | None) -> Any:
-    changed = history.set_label(conn, state_id, label)
-    return {"state": state_id, "label": label, "changed": changed}

@@ -51,15 +51,22 @@ class _Events(FileSystemEventHandler):
 class NotebookWatcher:
     """Calls ``on_change(abs_path, event)`` once a watched notebook settles after a write."""
 
-    def __init__(self, on_change: Callable[[str, str], None], enabled: bool = True) -> None:
+    def __init__(
+        self,
+        on_change: Callable[[str, str], None],
+        enabled: bool = True,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         self.on_change = on_change
         self.enabled = enabled
+        self.home = loop  # the server's loop, for ``watch`` before the observer starts
         self.loop: asyncio.AbstractEventLoop | None = None
         self.observer: Any = None
         self.folders: dict[str, Any] = {}
         self.notebooks: set[str] = set()
         self.known: dict[str, tuple[int, int] | None] = {}
         self.timers: dict[str, asyncio.TimerHandle] = {}
+        self.pending: set[str] = set()  # asked to watch before the loop ran
         self.stopped = False
 
     def start(self) -> None:
@@ -70,6 +77,9 @@ class NotebookWatcher:
         self.observer = Observer()
         self.observer.daemon = True
         self.observer.start()
+        for path in sorted(self.pending):
+            self.track(path)
+        self.pending.clear()
 
     def stop(self) -> None:
         self.stopped = True
@@ -80,8 +90,23 @@ class NotebookWatcher:
             self.observer.join(timeout=5)
             self.observer = None
 
+    def watch(self, abs_path: str) -> None:
+        """Watch a notebook that has history now; callable from any thread.
+
+        The history writer calls this for every notebook it writes to, so every
+        notebook with history in this server run is watched, whoever made it.
+        """
+        if not self.enabled or self.stopped:
+            return
+        loop = self.loop or self.home
+        if loop is None:
+            self.pending.add(abs_path)
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed: the server is stopping
+            loop.call_soon_threadsafe(self.track, abs_path)
+
     def track(self, abs_path: str) -> None:
-        """Watch a notebook's folder (once) and remember the file as it is now."""
+        """Watch a notebook's folder (once) and remember the file as it is now (on the loop)."""
         self.start()
         if self.observer is None or abs_path in self.notebooks:
             return
@@ -99,7 +124,6 @@ class NotebookWatcher:
     def saved(self, abs_path: str) -> None:
         """A save through Jupyter: the file as it is now is not an outside change."""
         self.known[abs_path] = file_stamp(abs_path)
-        self.track(abs_path)
 
     def renamed(self, old: str, new: str) -> None:
         for path in [p for p in self.notebooks if p == old or p.startswith(old + os.sep)]:

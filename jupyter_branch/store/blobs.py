@@ -3,7 +3,9 @@
 A blob is stored once per distinct content (its BLAKE2b hash is the key);
 ``encode`` compresses it with zlib when that saves space, ``decode`` undoes it.
 Layouts (a state's list of cell-version ids) are packed as unsigned LEB128
-varints of the id deltas, which zlib then squeezes further.
+varints of the id deltas, which zlib then squeezes further. A running
+execution's outputs so far (``running.outputs``) are canonical JSON, zlib at
+its fastest level: they are rewritten every second while a cell runs.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import json
 import zlib
 from collections.abc import Sequence
 from typing import Any
+
+from ..model import canonical_json
 
 RAW = 0
 ZLIB = 1
@@ -75,3 +79,13 @@ def unpack_ids(data: bytes) -> list[int]:
         ids.append(previous)
         z = shift = 0
     return ids
+
+
+def pack_running(outputs: list[Any]) -> bytes:
+    """Return a running execution's outputs so far as stored in ``running.outputs``."""
+    return zlib.compress(canonical_json(outputs), 1)
+
+
+def unpack_running(data: bytes) -> list[Any]:
+    """Reverse ``pack_running``."""
+    return list(json.loads(zlib.decompress(data).decode("utf-8", "surrogatepass")))

@@ -15,14 +15,15 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
 
 from .. import model
-from ..model import CellRef, ReportedCell
+from ..model import CellRef, Execution, ReportedCell
 from ..outputs import apply_display_update, clean_output
+from .blobs import pack_running, unpack_running
 from .content import ContentWriter, load_refs, load_versions, read_json
 from .schema import notebooks, running, state_cells, states
 
@@ -67,28 +68,6 @@ class Head:
     next_seq: int
 
 
-@dataclass
-class Execution:
-    """One finished (or still running) execution, as the recorder saw it."""
-
-    abs_path: str | None
-    kernel_id: str
-    msg_id: str
-    cell_id: str | None
-    code: str
-    outputs: list[dict[str, Any]]
-    execution_count: int | None
-    status: str
-    started: float
-    ended: float | None
-    display_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
-    deleted_cells: Sequence[str] = ()
-
-    @property
-    def key(self) -> str:
-        return f"{self.kernel_id}/{self.msg_id}"
-
-
 class History:
     """The writer's view of the tree. Not thread-safe: one writer thread owns it."""
 
@@ -97,9 +76,12 @@ class History:
         content: ContentWriter | None = None,
         read_notebook: Callable[[str], dict[str, Any] | None] | None = None,
         max_output_bytes: int = 5_000_000,
+        on_notebook: Callable[[str], None] | None = None,
     ) -> None:
         self.content = content or ContentWriter()
         self.read_notebook = read_notebook or (lambda _path: None)
+        # told (on the writer thread) of each live notebook this history writes to
+        self.on_notebook = on_notebook or (lambda _path: None)
         self.max_output_bytes = max_output_bytes
         self.heads: OrderedDict[int, Head] = OrderedDict()
         self.notebooks: OrderedDict[str, int] = OrderedDict()  # live notebooks by path
@@ -123,6 +105,7 @@ class History:
             return known
         found = self._notebook_id(conn, abs_path, create)
         if found is not None:
+            self.on_notebook(abs_path)
             self.notebooks[abs_path] = found
             if len(self.notebooks) > NOTEBOOK_CACHE:
                 self.notebooks.popitem(last=False)
@@ -368,7 +351,7 @@ class History:
                     )
         return cells
 
-    def record_progress(self, conn: Connection, ex: Execution, packed_outputs: bytes) -> None:
+    def record_progress(self, conn: Connection, ex: Execution) -> None:
         """Keep a running execution's outputs so far (replacing the previous ones)."""
         nb_id = self.notebook_id(conn, ex.abs_path) if ex.abs_path else None
         values = dict(
@@ -379,17 +362,29 @@ class History:
             execution_count=ex.execution_count,
             started=ex.started,
             updated=time.time(),
-            outputs=packed_outputs,
+            outputs=pack_running(ex.outputs),
         )
         updated = conn.execute(running.update().where(running.c.key == ex.key).values(**values))
         if updated.rowcount == 0:
             conn.execute(running.insert().values(key=ex.key, **values))
         self.progressed.add(ex.key)
 
-    def record_file(
+    def record_file(self, conn: Connection, abs_path: str, event: str) -> str | None:
+        """Make a ``save`` or ``external`` state if the file differs from Head; return its id.
+
+        The file is read here, on the writer thread (``read_notebook``); one that
+        is gone or not a notebook records nothing.
+        """
+        nb = self.read_notebook(abs_path)
+        if nb is None:
+            return None
+        return self.record_notebook(conn, abs_path, nb, event)
+
+    def record_notebook(
         self, conn: Connection, abs_path: str, nb: dict[str, Any], event: str
     ) -> str | None:
-        """Make a ``save`` or ``external`` state if the file differs from Head; return its id."""
+        """Make a ``save`` or ``external`` state of ``nb`` (file content) if it differs
+        from Head; return its id."""
         nb_id = self.notebook_id(conn, abs_path)
         assert nb_id is not None
         return self._record_file_cells(conn, nb_id, nb, event)
@@ -530,11 +525,12 @@ class History:
             .values(deleted=time.time())
         )
 
-    def set_label(self, conn: Connection, state_id: str, label: str | None) -> bool:
+    def set_label(self, conn: Connection, state_id: str, label: str | None) -> dict[str, Any]:
+        """Label a state (None removes it); return ``{"state", "label", "changed"}``."""
         result = conn.execute(states.update().where(states.c.id == state_id).values(label=label))
-        return result.rowcount > 0
+        return {"state": state_id, "label": label, "changed": result.rowcount > 0}
 
-    def recover_running(self, conn: Connection, decode: Callable[[bytes], list[Any]]) -> int:
+    def recover_running(self, conn: Connection) -> int:
         """Turn executions left running by a stopped server into ``incomplete`` states."""
         rows = conn.execute(select(running).order_by(running.c.started)).all()
         count = 0
@@ -550,7 +546,7 @@ class History:
                 msg_id=r.key.split("/")[-1],
                 cell_id=r.cell_id,
                 code=r.code or "",
-                outputs=decode(r.outputs) if r.outputs else [],
+                outputs=unpack_running(r.outputs) if r.outputs else [],
                 execution_count=r.execution_count,
                 status="incomplete",
                 started=r.started,

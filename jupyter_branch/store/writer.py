@@ -1,9 +1,9 @@
 """The one writer: a thread that applies queued operations to the store in batches.
 
 The event loop never waits on the database. Callers ``submit`` a function
-``fn(conn, history, *args)`` and get a ``concurrent.futures.Future``. The
-thread takes whatever is queued (up to ``BATCH``), runs it in one ``BEGIN
-IMMEDIATE`` transaction, and commits once.
+``fn(history, conn, *args)`` (an unbound ``History`` method fits) and get a
+``concurrent.futures.Future``. The thread takes whatever is queued (up to
+``BATCH``), runs it in one ``BEGIN IMMEDIATE`` transaction, and commits once.
 
 When it writes: background operations (what the recorder and the file watcher
 send) wait until nothing new was submitted for ``settle`` seconds, or until
@@ -188,7 +188,7 @@ class Writer:
         coalesce_key: str | None = None,
         urgent: bool = False,
     ) -> Future[Any]:
-        """Queue ``fn(conn, history, *args)``; return a future of its result.
+        """Queue ``fn(history, conn, *args)``; return a future of its result.
 
         Operations with the same ``coalesce_key`` still queued are replaced by
         the newer one (used for a running cell's outputs so far). ``urgent``
@@ -380,7 +380,7 @@ class Writer:
                     results.append((op, *self._run_isolated(conn, op)))
                     continue
                 try:
-                    results.append((op, op.fn(conn, self.history, *op.args), None))
+                    results.append((op, op.fn(self.history, conn, *op.args), None))
                 except Exception as err:
                     if is_store_failure(err):
                         raise
@@ -390,7 +390,7 @@ class Writer:
     def _run_isolated(self, conn: Connection, op: _Op) -> tuple[Any, BaseException | None]:
         savepoint = conn.begin_nested()
         try:
-            value = op.fn(conn, self.history, *op.args)
+            value = op.fn(self.history, conn, *op.args)
         except Exception as err:
             savepoint.rollback()
             if is_store_failure(err):

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from jupyter_branch.store.history import Execution
+from jupyter_branch.model import Execution
+from jupyter_branch.store.history import History
 from tests.api import code, markdown, report, validating
 
 
@@ -27,7 +28,7 @@ async def record_run(branch_app: Any, path: str, cell_id: str, source: str, *tex
     outputs = [{"output_type": "stream", "name": "stdout", "text": t} for t in texts]
     now, abs_path = time.time(), str(branch_app.paths.to_abs(path))
     ex = Execution(abs_path, "k", f"m{now}", cell_id, source, outputs, 1, "ok", now, now)
-    future = branch_app.writer.submit(lambda conn, history: history.record_execution(conn, ex))
+    future = branch_app.writer.submit(History.record_execution, ex)
     return await asyncio.wrap_future(future)
 
 

@@ -19,7 +19,6 @@ import tempfile
 import time
 import uuid
 import warnings
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +31,9 @@ from nbformat import v4
 from sqlalchemy import text
 
 from jupyter_branch.app import read_notebook_file
-from jupyter_branch.model import canonical_json, safe_text
+from jupyter_branch.model import Execution, safe_text
 from jupyter_branch.outputs import OutputReplay
 from jupyter_branch.service import BadRequest, validate_cells
-from jupyter_branch.store.history import Execution
 from tests.fuzz import twins
 from tests.fuzz.strategies import (
     json_values,
@@ -218,8 +216,7 @@ class Run:
 
     def write(self, fn: Any) -> Any:
         """Run ``fn(history, conn)`` on the writer; return its result."""
-        op = lambda conn, h: fn(h, conn)  # noqa: E731
-        return self.store.writer.submit(op, urgent=True).result(self.timeout)
+        return self.store.writer.submit(fn, urgent=True).result(self.timeout)
 
     def states(self) -> list[dict[str, Any]]:
         try:
@@ -235,7 +232,9 @@ class Run:
         elif kind == "execute":
             self.execute(*op[1:])
         elif kind == "file":
-            self.write(lambda h, conn: h.record_file(conn, self.nb, copy.deepcopy(op[1]), op[2]))
+            self.write(
+                lambda h, conn: h.record_notebook(conn, self.nb, copy.deepcopy(op[1]), op[2])
+            )
         elif kind == "disk":
             self.record_disk_file(op[1])
         elif kind == "restore" and before:
@@ -303,8 +302,7 @@ class Run:
             deleted_cells=tuple(deleted),
         )
         if progress and safe_text(code) == code:  # else: test_progress_of_code_...
-            packed = zlib.compress(canonical_json(ex.outputs), 1)
-            self.write(lambda h, conn: h.record_progress(conn, ex, packed))
+            self.write(lambda h, conn: h.record_progress(conn, ex))
         ex.ended = time.time()
         self.write(lambda h, conn: h.record_execution(conn, ex))
 
@@ -317,7 +315,7 @@ class Run:
             nb = read_notebook_file(str(path))
         if nb is None:
             return  # unreadable: the server records nothing
-        self.write(lambda h, conn: h.record_file(conn, self.nb, nb, "external"))
+        self.write(lambda h, conn: h.record_notebook(conn, self.nb, nb, "external"))
 
     def check(self, before: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Check the tree's invariants; return its states."""
@@ -435,9 +433,11 @@ def test_progress_of_code_with_a_lone_surrogate_is_recorded(store):
     the ``code`` column is text, SQLite refuses it, and every progress write of that cell is
     refused (a warning with a traceback each second), so a crash loses its outputs."""
     r = Run(store)
-    ex = Execution(r.nb, "k", "m-surrogate", "c1", "s = '\ud800'", [], None, "running", 0.0, None)
-    packed = zlib.compress(canonical_json([{"output_type": "stream", "name": "stdout"}]), 1)
-    r.write(lambda h, conn: h.record_progress(conn, ex, packed))
+    outputs = [{"output_type": "stream", "name": "stdout"}]
+    ex = Execution(
+        r.nb, "k", "m-surrogate", "c1", "s = '\ud800'", outputs, None, "running", 0.0, None
+    )
+    r.write(lambda h, conn: h.record_progress(conn, ex))
     assert [e["key"] for e in store.service.log(r.nb)["running"]] == ["k/m-surrogate"]
 
 
@@ -500,10 +500,10 @@ def test_nbformat_4_minor_files_are_recorded_and_export_valid(store, tmp_path, m
     nb = read_notebook_file(str(path))  # as the server reads a saved or changed file
     assert nb is not None and nb["nbformat_minor"] == minor
     abs_path = str(path)
-    made = store.run(lambda h, conn: h.record_file(conn, abs_path, nb, "save"))
+    made = store.run(lambda h, conn: h.record_notebook(conn, abs_path, nb, "save"))
     assert made is not None
     again = store.run(
-        lambda h, conn: h.record_file(conn, abs_path, read_notebook_file(abs_path), "save")
+        lambda h, conn: h.record_notebook(conn, abs_path, read_notebook_file(abs_path), "save")
     )
     assert again is None, "the same file recorded twice made a second state"
 
@@ -552,7 +552,7 @@ def test_opening_an_old_notebook_makes_an_edit_state_with_no_change(store, tmp_p
     written = write_version(path, minor)
     abs_path = str(path)
     made = store.run(
-        lambda h, conn: h.record_file(conn, abs_path, read_notebook_file(abs_path), "save")
+        lambda h, conn: h.record_notebook(conn, abs_path, read_notebook_file(abs_path), "save")
     )
     for _reload in range(2):
         answer = store.service.report_document(abs_path, shown(written, fresh_ids=True))

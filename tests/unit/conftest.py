@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from jupyter_branch.model import Execution
 from jupyter_branch.service import HistoryService
 from jupyter_branch.store.engine import open_store
-from jupyter_branch.store.history import Execution, History
+from jupyter_branch.store.history import History
 from jupyter_branch.store.writer import Writer
 
 
@@ -29,8 +30,7 @@ class Store:
         self._count = 0
 
     def run(self, fn: Any, *args: Any) -> Any:
-        op = lambda conn, history: fn(history, conn, *args)  # noqa: E731
-        return self.writer.submit(op, urgent=True).result(10)
+        return self.writer.submit(fn, *args, urgent=True).result(10)
 
     def report(self, *cells: tuple[str, str] | tuple[str, str, str], nb: str | None = None) -> Any:
         data = [

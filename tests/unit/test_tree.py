@@ -141,9 +141,9 @@ def test_save_identical_to_head_makes_no_state_and_a_change_does(store):
         "metadata": {},
     }
     before = len(store.log()["states"])
-    assert store.run(lambda h, c: h.record_file(c, store.nb, saved, "save")) is None
+    assert store.run(lambda h, c: h.record_notebook(c, store.nb, saved, "save")) is None
     saved["cells"][0]["source"] = "x = 99"
-    made = store.run(lambda h, c: h.record_file(c, store.nb, saved, "external"))
+    made = store.run(lambda h, c: h.record_notebook(c, store.nb, saved, "external"))
     assert made is not None and len(store.log()["states"]) == before + 1
     assert store.sources(made) == ["x = 99"]
 
@@ -165,7 +165,7 @@ def test_old_notebooks_without_cell_ids_keep_stable_ids(store):
     first = store.run(lambda h, c: h.notebook_id(c, store.nb))
     assert first
     old_format["cells"].append({"cell_type": "markdown", "source": "two", "metadata": {}})
-    state = store.run(lambda h, c: h.record_file(c, store.nb, old_format, "external"))
+    state = store.run(lambda h, c: h.record_notebook(c, store.nb, old_format, "external"))
     ids = [c["id"] for c in store.state(state)["cells"]]
     root_ids = [c["id"] for c in store.state(store.log()["states"][0]["id"])["cells"]]
     assert ids[0] == root_ids[0], "the unchanged first cell keeps its id"
@@ -181,11 +181,7 @@ def test_rename_of_a_notebook_and_of_its_folder(store):
 
 
 def test_running_outputs_are_kept_and_recovered_after_a_crash(store):
-    import zlib
-
-    from jupyter_branch.model import canonical_json
-    from jupyter_branch.recorder import unpack_running_outputs
-    from jupyter_branch.store.history import Execution
+    from jupyter_branch.model import Execution
 
     store.report(("c1", "train()"))
     ex = Execution(
@@ -200,11 +196,10 @@ def test_running_outputs_are_kept_and_recovered_after_a_crash(store):
         1.0,
         None,
     )
-    packed = zlib.compress(canonical_json(ex.outputs))
-    store.run(lambda h, c: h.record_progress(c, ex, packed))
+    store.run(lambda h, c: h.record_progress(c, ex))
     assert store.log()["running"][0]["cell_id"] == "c1"
     # a new server starts on the same store
-    recovered = store.run(lambda h, c: h.recover_running(c, unpack_running_outputs))
+    recovered = store.run(lambda h, c: h.recover_running(c))
     assert recovered == 1
     last = store.log()["states"][-1]
     assert last["status"] == "incomplete" and store.log()["running"] == []

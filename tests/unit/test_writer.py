@@ -20,7 +20,7 @@ def make_writer(tmp_path: Any, **timing: float) -> Writer:
 
 
 def insert(n: int) -> Any:
-    return lambda conn, history: conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+    return lambda history, conn: conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
 
 
 def count(writer: Writer) -> int:
@@ -82,7 +82,7 @@ def test_urgent_writes_and_flush_do_not_wait(tmp_path):
 def test_one_wrong_operation_fails_alone_in_its_batch(tmp_path):
     writer = make_writer(tmp_path, settle=0.3, max_delay=30)
 
-    def wrong(conn: Any, history: Any) -> None:
+    def wrong(history: Any, conn: Any) -> None:
         conn.execute(text("INSERT INTO t VALUES (99)"))
         raise ValueError("bad input")
 
