@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from tests.conftest import wait_for
 from tests.kernel_client import LabLikeClient
 
-SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "rest-api.schema.json").read_text())
+# Read from the installed package, where clients find it too.
+SCHEMA = json.loads(files("jupyter_branch").joinpath("rest-api.schema.json").read_text())
 Draft202012Validator.check_schema(SCHEMA)
 
 

@@ -1,4 +1,5 @@
-"""The REST API as a client sees it; every body is checked against docs/rest-api.schema.json.
+"""The REST API as a client sees it; every body is checked against the package's
+rest-api.schema.json.
 
 History is built through the API itself (document reports) and, where outputs are
 needed, by running cells on a real kernel the way JupyterLab does.
