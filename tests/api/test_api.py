@@ -17,7 +17,18 @@ import pytest
 import jupyter_branch
 import jupyter_branch.handlers
 import jupyter_branch.service
-from tests.api import check, code, plain, report, run_cells, state, tree, validating, write_file
+from tests.api import (
+    check,
+    code,
+    plain,
+    report,
+    request_errors,
+    run_cells,
+    state,
+    tree,
+    validating,
+    write_file,
+)
 
 
 @pytest.fixture
@@ -159,8 +170,9 @@ async def test_labels_are_set_and_cleared(rest):
     path = "l.ipynb"
     a = (await report(rest, path, code("a", "1")))["head"]
 
-    async def put(ref: str, label: Any) -> Any:
-        return await rest("labels", "label", "PUT", {"path": path, "state": ref, "label": label})
+    async def put(ref: str, label: Any, valid: bool = True) -> Any:
+        ask = {"path": path, "state": ref, "label": label}
+        return await rest("labels", "label", "PUT", ask, valid_request=valid)
 
     status, body = await put(a, "baseline")
     assert status == 200
@@ -170,7 +182,7 @@ async def test_labels_are_set_and_cleared(rest):
     status, body = await put(a, None)
     assert status == 200 and body["label"] is None
     assert (await tree(rest, path))["states"][0]["label"] is None
-    status, err = await put(a, "x" * 201)
+    status, err = await put(a, "x" * 201, valid=False)
     assert status == 400 and "200" in err["message"]
     assert (await put("ffff0000", "x"))[0] == 404
 
@@ -206,9 +218,16 @@ BAD_BODIES = [
     ("document", "POST", doc({"id": "a", "cell_type": "code", "source": 5}), "not text"),
     ("document", "POST", {"cells": []}, "path is missing"),
     ("restore", "POST", {"path": "x.ipynb", "state": "ab", "cell_id": 5}, "cell_id must be"),
+    ("restore", "POST", {"path": "x.ipynb", "cell_id": "a"}, "'state' is missing"),
     ("labels", "PUT", {"path": "x.ipynb", "state": "ab", "label": 7}, "a label is a string"),
+    ("labels", "PUT", {"path": "x.ipynb", "state": "ab", "label": "x" * 201}, "200 characters"),
     ("export", "POST", b"null", "JSON object"),
+    ("export", "POST", {"path": "", "state": "ab"}, "path is missing"),
+    ("diff", "POST", {"path": "x.ipynb", "a": "ab"}, "cells must be a list"),
+    ("diff", "POST", {**doc({**code("a", "1"), "outputs": {}}), "a": "ab"}, "not a list"),
 ]
+# What the schema cannot say: a cell id appears once in a document.
+SCHEMA_ALLOWS = {"twice"}
 
 
 @pytest.mark.parametrize(("endpoint", "method", "body", "says"), BAD_BODIES)
@@ -220,6 +239,54 @@ async def test_bad_bodies_get_400_in_plain_words(jp_fetch, endpoint, method, bod
     assert r.code == 400, err
     assert says in err["message"]
     assert "Traceback" not in err["message"] and len(err["message"]) < 200
+    try:
+        sent = json.loads(raw)
+    except ValueError:
+        return  # not JSON: nothing for the schema to say
+    # the schema refuses what the handler refuses
+    assert bool(request_errors(endpoint, method, sent)) != (says in SCHEMA_ALLOWS), sent
+
+
+def accepted_bodies(path: str, head: str) -> list[tuple[str, str, str, int, dict[str, Any]]]:
+    """Request bodies at the edges of what the schema allows: (endpoint, method, answer
+    shape, status, body)."""
+    at = {"path": path, "state": head[:6].upper()}
+    lines = {"id": "a", "cell_type": "code", "source": ["x = 1\n", "x"]}
+    ran = {
+        **lines,
+        "execution_count": None,
+        "metadata": {"tags": []},
+        "outputs": [{"output_type": "stream", "name": "stdout", "text": ["1", "\n"]}],
+    }
+    return [
+        ("document", "POST", "document", 200, {"path": path, "cells": [lines]}),
+        ("document", "POST", "document", 200, {"path": path, "cells": [code("a", "")]}),
+        ("document", "POST", "document", 200, {"path": path, "cells": []}),
+        (
+            "document",
+            "POST",
+            "document",
+            200,
+            {"path": path, "cells": [{"id": "r", "cell_type": "raw"}]},
+        ),
+        ("labels", "PUT", "label", 200, {**at, "label": "x" * 200}),
+        ("labels", "PUT", "label", 200, {**at, "label": None}),
+        ("labels", "PUT", "label", 200, at),
+        ("restore", "POST", "restore", 200, {**at, "cell_id": None}),
+        ("restore", "POST", "restore", 200, at),
+        ("export", "POST", "export_post", 201, {**at, "outputs": False}),
+        ("export", "POST", "export_post", 201, at),
+        ("diff", "POST", "diff", 200, {"path": path, "a": head, "cells": [ran]}),
+        ("diff", "POST", "diff", 200, {"path": path, "a": head, "cells": [lines]}),
+    ]
+
+
+async def test_bodies_the_schema_allows_are_accepted(rest, jp_root_dir):
+    path = write_file(jp_root_dir, "edges.ipynb", [code("a", "1")])
+    head = (await report(rest, path, code("a", "2")))["head"]
+    for endpoint, method, shape, expected, body in accepted_bodies(path, head):
+        status, answer = await rest(endpoint, shape, method, body)  # both checked by the schema
+        assert status == expected, (body, answer)
 
 
 @pytest.mark.parametrize(
