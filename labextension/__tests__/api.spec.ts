@@ -12,6 +12,7 @@ import {
   postDocument,
   requestAPI
 } from '../api';
+import { IDocumentReport } from '../tokens';
 
 const settings = ServerConnection.makeSettings({
   baseUrl: 'http://localhost:8888/lab-base/'
@@ -116,15 +117,14 @@ describe('endpoint functions', () => {
 
   it('postDocument POSTs the report as JSON', async () => {
     makeRequest.mockResolvedValue(
-      answer(200, '{"head": "s1", "created": true}')
+      answer(200, '{"head": "s1", "created": true, "moved": false}')
     );
-    const report = {
+    const report: IDocumentReport = {
       path: 'a.ipynb',
-      cells: [{ id: 'c1', cell_type: 'code' as const, source: 'x = 1' }],
-      reason: 'execute' as const
+      cells: [{ id: 'c1', cell_type: 'code', source: 'x = 1' }]
     };
     const reply = await postDocument(report, settings);
-    expect(reply).toEqual({ head: 's1', created: true });
+    expect(reply).toEqual({ head: 's1', created: true, moved: false });
     const [url, init] = makeRequest.mock.calls[0];
     expect(url).toBe(
       'http://localhost:8888/lab-base/jupyter-branch/api/document'

@@ -110,7 +110,9 @@ describe('HistoryPanel', () => {
         status: null
       }),
       state('e3', 'd3', 5, 'x = 1; x + 10')
-    ]
+    ],
+    running: [],
+    deleted: false
   };
 
   it('shows the current branch newest first, marks Head and the branch point', async () => {
@@ -214,7 +216,9 @@ describe('HistoryPanel', () => {
     const panel = makePanel('big.ipynb', async () => ({
       notebook: 'big.ipynb',
       head: 's10000',
-      states
+      states,
+      running: [],
+      deleted: false
     }));
     await panel.refresh();
     const rows = panel.node.querySelectorAll('.jp-BranchRow');
