@@ -46,6 +46,13 @@ export type IStateDetail = IState & {
 };
 
 /**
+ * A line diff, ready to show as it is: each item is one line. ' ' + a line of both texts, '-' + a line of a only, '+' + a line of b only, '@@ -l,n +l,n @@' a hunk header (a unified diff with 3 lines of context, without its ---/+++ header). Texts are split at each newline; a final newline ends the last line and adds no empty one; the empty text has no lines. When one side has no lines (an added or removed cell, outputs that appear or go), the other's are all listed, without a hunk header. A final newline counts only when it is the one difference: then the last line is shown removed and added, followed on the side without it by the line '\ No newline at end of file', as git shows it.
+ *
+ * Schema: `#/$defs/diff_lines`.
+ */
+export type DiffLines = string[];
+
+/**
  * One cell of the open document as nbformat gives it, with its outputs (code cells).
  *
  * Schema: `#/$defs/document_cell`.
@@ -350,15 +357,15 @@ export interface IDiffCell {
   change: 'added' | 'removed' | 'modified' | 'moved' | 'unchanged';
 
   /**
-   * unified diff lines, empty if equal
+   * the source's line diff, empty if equal
    */
-  source_diff: string[];
+  source_diff: DiffLines;
   outputs_changed: boolean;
 
   /**
-   * unified diff of the outputs as text
+   * the line diff of the outputs as text (streams, text/plain, errors; other data by type and size), empty if equal as text
    */
-  outputs_diff: string[];
+  outputs_diff: DiffLines;
 
   /**
    * null if the cell is only in b

@@ -92,7 +92,8 @@ function typeName(key, def) {
 
 /**
  * A copy of `node` with references to scalar defs replaced by the def itself
- * (without its description: the property says what it is).
+ * (without its description: the property says what it is), and references
+ * with a description of their own made plain type names.
  */
 function inlineScalars(node, defs, scalars) {
   if (Array.isArray(node)) {
@@ -107,6 +108,13 @@ function inlineScalars(node, defs, scalars) {
     delete target.description;
     const inlined = inlineScalars({ ...target, ...rest }, defs, scalars);
     return description ? { ...inlined, description } : inlined;
+  }
+  if (typeof node.$ref === 'string' && Object.keys(node).length > 1) {
+    // A reference with a description of its own: the generator would make a
+    // new type of it; name the def's type instead and keep the description.
+    const { $ref, ...rest } = node;
+    const key = refName($ref);
+    return { ...rest, tsType: typeName(key, defs[key]) };
   }
   const copy = {};
   for (const [key, value] of Object.entries(node)) {

@@ -492,8 +492,8 @@ async def test_diff_shows_the_changed_cells(rest, jp_fetch, jp_ws_fetch, jp_root
         "k1": "unchanged",
     }
     c1 = by_id["c1"]
-    assert "-x = 1" in c1["source_diff"] and "+x = 2" in c1["source_diff"]
-    assert c1["outputs_changed"] and "-1" in c1["outputs_diff"] and "+2" in c1["outputs_diff"]
+    assert c1["source_diff"] == ["@@ -1,2 +1,2 @@", "-x = 1", "+x = 2", " x"]
+    assert c1["outputs_changed"] and c1["outputs_diff"] == ["@@ -1 +1 @@", "-1", "+2"]
     assert (c1["source_a"], c1["source_b"]) == ("x = 1\nx", "x = 2\nx")
     assert by_id["k1"]["source_diff"] == [] and not by_id["k1"]["outputs_changed"]
     _, same = await rest("diff", "diff", path=run["path"], a=run["e1"], b=run["e1"])
