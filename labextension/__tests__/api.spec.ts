@@ -7,6 +7,7 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import {
   APIError,
+  getState,
   getTree,
   NOT_INSTALLED_MESSAGE,
   postDocument,
@@ -77,13 +78,13 @@ describe('requestAPI', () => {
     expect(error.message).toBe('The history store is unavailable: disk full');
   });
 
-  it('keeps a 404 that carries a message (no history yet)', async () => {
+  it('keeps a 404 that carries a message: the extension is there', async () => {
     makeRequest.mockResolvedValue(
-      answer(404, '{"message": "No history for notebook a.ipynb"}')
+      answer(404, '{"message": "no state abcd in a.ipynb"}')
     );
-    const error = await failure(getTree('a.ipynb', settings));
+    const error = await failure(getState('a.ipynb', 'abcd', settings));
     expect(error.status).toBe(404);
-    expect(error.message).toBe('No history for notebook a.ipynb');
+    expect(error.message).toBe('no state abcd in a.ipynb');
   });
 
   it('reports an unreachable server in words', async () => {
