@@ -450,6 +450,9 @@ export interface IReportedCell {
  * Schema: `#/$defs/document_request`.
  */
 export interface IDocumentReport {
+  /**
+   * only notebooks have a history
+   */
   path: string;
   cells: IReportedCell[];
 }

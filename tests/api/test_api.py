@@ -217,6 +217,7 @@ BAD_BODIES = [
     ("document", "POST", doc({"cell_type": "code"}), "no valid id"),
     ("document", "POST", doc({"id": "a", "cell_type": "code", "source": 5}), "not text"),
     ("document", "POST", {"cells": []}, "path is missing"),
+    ("document", "POST", {"path": "notes.txt", "cells": []}, "only notebooks"),
     ("restore", "POST", {"path": "x.ipynb", "state": "ab", "cell_id": 5}, "cell_id must be"),
     ("restore", "POST", {"path": "x.ipynb", "cell_id": "a"}, "'state' is missing"),
     ("labels", "PUT", {"path": "x.ipynb", "state": "ab", "label": 7}, "a label is a string"),
@@ -321,7 +322,7 @@ async def on_path(rest: Any, endpoint: str, method: str, extra: Any, path: str) 
     """Call a route about ``path`` (a query parameter for GET, else in the body)."""
     if method == "GET":
         return await rest(endpoint, "error", **(extra or {}), path=path)
-    return await rest(endpoint, "error", method, {**extra, "path": path})
+    return await rest(endpoint, "error", method, {**extra, "path": path}, valid_request=None)
 
 
 @pytest.mark.parametrize("path", OUTSIDE)
@@ -336,9 +337,8 @@ async def test_leading_slash_is_the_server_root_not_the_filesystem(rest, jp_root
     """As in Jupyter's contents API, ``/etc/passwd`` names <root>/etc/passwd."""
     status, body = await rest("tree", "tree", path="/etc/passwd")
     assert status == 200 and body["states"] == [], "nothing there, and nothing outside the root"
-    status, err = await rest(
-        "document", "document", "POST", {"path": "/etc/passwd", "cells": [code("a", "1")]}
-    )
+    ask = {"path": "/etc/passwd", "cells": [code("a", "1")]}
+    status, err = await rest("document", "document", "POST", ask, valid_request=False)
     assert status == 400 and "notebooks" in err["message"], "only .ipynb files have history"
     await report(rest, "/etc/nb.ipynb", code("a", "1"))
     _, body = await rest("notebooks", "notebooks")
