@@ -264,7 +264,9 @@ class ExportHandler(BranchHandler):
         """Write the export as a new notebook next to the original; answer its path."""
         body = self.body()
         abs_path = self.notebook_path(body.get("path"))
-        outputs = bool(body.get("outputs", True))
+        outputs = body.get("outputs", True)
+        if not isinstance(outputs, bool):
+            raise HTTPError(400, reason="outputs must be true or false")
         state = self.required(body.get("state"), "state")
         nb = await self.call(self.service().export, abs_path, state, outputs)
         nb = await self.with_kernelspec(nb, abs_path)

@@ -224,6 +224,7 @@ BAD_BODIES = [
     ("labels", "PUT", {"path": "x.ipynb", "state": "ab", "label": "x" * 201}, "200 characters"),
     ("export", "POST", b"null", "JSON object"),
     ("export", "POST", {"path": "", "state": "ab"}, "path is missing"),
+    ("export", "POST", {"path": "x.ipynb", "state": "ab", "outputs": "no"}, "true or false"),
     ("diff", "POST", {"path": "x.ipynb", "a": "ab"}, "cells must be a list"),
     ("diff", "POST", {**doc({**code("a", "1"), "outputs": {}}), "a": "ab"}, "not a list"),
 ]
