@@ -1,8 +1,10 @@
 """Differences between two notebook states, cell by cell. Pure, no I/O.
 
 Cells are matched by id; each comes out as added, removed, modified (source,
-outputs or type changed), moved, or unchanged, with a unified diff of its source
-and of the text of its outputs. ``format_diff`` renders that for a terminal.
+outputs or type changed), moved, or unchanged, with the line diff of its source
+and of the text of its outputs. Those lines are made here once, in their final
+form (``diff_lines``): the REST API sends them, the panel and ``format_diff``
+(the CLI) only colour them.
 """
 
 from __future__ import annotations
@@ -31,12 +33,40 @@ def output_text(outputs: list[dict[str, Any]]) -> str:
     return "".join(parts)
 
 
-def _unified(a: str, b: str, label_a: str, label_b: str) -> list[str]:
-    return list(
-        difflib.unified_diff(
-            a.splitlines(), b.splitlines(), fromfile=label_a, tofile=label_b, lineterm=""
-        )
-    )
+NO_NEWLINE = "\\ No newline at end of file"
+
+
+def text_lines(text: str) -> list[str]:
+    """Return the lines of ``text``: split at each newline (\\n only); a final newline
+    ends the last line and adds no empty one. The empty text has no lines."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def diff_lines(a: str, b: str) -> list[str]:
+    """Return the line diff from ``a`` to ``b`` ready to show, ``[]`` if they are equal.
+
+    Each line is ``" "`` + a line of both, ``"-"`` + a line of ``a`` only, ``"+"`` + a
+    line of ``b`` only, or a hunk header ``"@@ -l,n +l,n @@"`` (a unified diff with 3
+    lines of context, without its ``---``/``+++`` header). When one side has no lines,
+    the other's are all listed, with no hunk header. A final newline only counts when
+    it is the one difference: then the last line is shown removed and added, with
+    ``NO_NEWLINE`` after the side that lacks it, as git shows it.
+    """
+    if a == b:
+        return []
+    old, new = text_lines(a), text_lines(b)
+    if old == new:
+        n = len(old)
+        after_a = [] if a.endswith("\n") else [NO_NEWLINE]
+        after_b = [] if b.endswith("\n") else [NO_NEWLINE]
+        return [f"@@ -{n} +{n} @@", "-" + old[-1], *after_a, "+" + new[-1], *after_b]
+    if not old or not new:
+        return ["-" + line for line in old] + ["+" + line for line in new]
+    unified = difflib.unified_diff(old, new, lineterm="")
+    return list(unified)[2:]  # without the ---/+++ header
 
 
 def diff_cells(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -84,41 +114,36 @@ def _entry(kind: str, a: dict[str, Any] | None, b: dict[str, Any] | None) -> dic
         "cell_id": cell.get("id"),
         "cell_type": cell.get("cell_type"),
         "change": kind,
-        "source_diff": _unified(src_a, src_b, "a", "b") if src_a != src_b else [],
+        "source_diff": diff_lines(src_a, src_b),
         "outputs_changed": ((a or {}).get("outputs") or []) != ((b or {}).get("outputs") or []),
-        "outputs_diff": _unified(out_a, out_b, "a", "b") if out_a != out_b else [],
+        "outputs_diff": diff_lines(out_a, out_b),
         "source_a": src_a if a is not None else None,
         "source_b": src_b if b is not None else None,
     }
 
 
+# Terminal colours by the first character of a diff line; others stay plain.
+_COLORS = {"+": "32", "-": "31", "@": "36", "\\": "2"}
+
+
 def format_diff(entries: list[dict[str, Any]], color: bool = False) -> str:
-    """Return the entries as terminal text (changed cells only)."""
+    """Return the entries (``diff_cells``) as terminal text, changed cells only: a
+    heading per cell, then its diff lines as they are, coloured if ``color``."""
 
     def paint(line: str) -> str:
-        if not color:
-            return line
-        if line.startswith("+") and not line.startswith("+++"):
-            return f"\x1b[32m{line}\x1b[0m"
-        if line.startswith("-") and not line.startswith("---"):
-            return f"\x1b[31m{line}\x1b[0m"
-        return line
+        code = _COLORS.get(line[:1]) if color else None
+        return f"\x1b[{code}m{line}\x1b[0m" if code else line
 
     lines = []
     for e in entries:
         if e["change"] == "unchanged":
             continue
         lines.append(f"## cell {e['cell_id']} ({e['cell_type']}): {e['change']}")
-        if e["change"] == "added":
-            lines.extend("+" + line for line in (e["source_b"] or "").splitlines())
-        elif e["change"] == "removed":
-            lines.extend("-" + line for line in (e["source_a"] or "").splitlines())
-        else:
-            lines.extend(paint(line) for line in e["source_diff"][2:])
+        lines.extend(paint(line) for line in e["source_diff"])
         if e["outputs_diff"]:
-            lines.append("   outputs:")
-            lines.extend("   " + paint(line) for line in e["outputs_diff"][2:])
+            lines.append("## outputs:")
+            lines.extend(paint(line) for line in e["outputs_diff"])
         elif e["outputs_changed"]:
-            lines.append("   outputs changed (non-text data)")
+            lines.append("## outputs changed (non-text data)")
         lines.append("")
     return "\n".join(lines) if lines else "no differences\n"

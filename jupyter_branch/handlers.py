@@ -4,7 +4,7 @@ Every method is ``@tornado.web.authenticated`` and ``@authorized`` against the
 resource ``jupyter_branch`` (GET reads, other methods write). Notebook paths are
 API paths under the server root; one that leaves the root is refused with 400.
 Errors are ``{"message": ...}`` with the HTTP status, in plain words. The wire
-format is in docs/rest-api.md and docs/rest-api.schema.json.
+format is in docs/rest-api.md and rest-api.schema.json (in this package).
 """
 
 from __future__ import annotations
@@ -264,7 +264,9 @@ class ExportHandler(BranchHandler):
         """Write the export as a new notebook next to the original; answer its path."""
         body = self.body()
         abs_path = self.notebook_path(body.get("path"))
-        outputs = bool(body.get("outputs", True))
+        outputs = body.get("outputs", True)
+        if not isinstance(outputs, bool):
+            raise HTTPError(400, reason="outputs must be true or false")
         state = self.required(body.get("state"), "state")
         nb = await self.call(self.service().export, abs_path, state, outputs)
         nb = await self.with_kernelspec(nb, abs_path)

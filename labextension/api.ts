@@ -11,13 +11,18 @@ import { ServerConnection } from '@jupyterlab/services';
 import {
   ICellHistory,
   IDiff,
+  IDiffRequest,
+  IDocumentCell,
   IDocumentReply,
   IDocumentReport,
   IExportReply,
+  IExportRequest,
   IInfo,
+  ILabelReply,
+  ILabelRequest,
   IRestoreReply,
+  IRestoreRequest,
   ISearchReply,
-  IStateCell,
   IStateDetail,
   ITree
 } from './tokens';
@@ -116,9 +121,8 @@ export function getInfo(settings?: ServerConnection.ISettings): Promise<IInfo> {
 }
 
 /**
- * `GET tree`: all states of the notebook at `path` (a Jupyter API path).
- *
- * @throws APIError with status 404 if the notebook has no history yet
+ * `GET tree`: all states of the notebook at `path` (a Jupyter API path), or
+ * those made after `since`. A notebook without history has no states.
  */
 export function getTree(
   path: string,
@@ -170,14 +174,15 @@ export function getCellHistory(
 export function getDiff(
   path: string,
   a: string,
-  b: string | IStateCell[],
+  b: string | IDocumentCell[],
   settings?: ServerConnection.ISettings
 ): Promise<IDiff> {
   if (typeof b === 'string') {
     const query = URLExt.objectToQueryString({ path, a, b });
     return requestAPI<IDiff>(`diff${query}`, {}, settings);
   }
-  return postJSON<IDiff>('diff', { path, a, cells: b }, settings);
+  const body: IDiffRequest = { path, a, cells: b };
+  return sendJSON<IDiff>('POST', 'diff', body, settings);
 }
 
 /**
@@ -190,11 +195,8 @@ export function postRestore(
   cellId: string | null,
   settings?: ServerConnection.ISettings
 ): Promise<IRestoreReply> {
-  return postJSON<IRestoreReply>(
-    'restore',
-    { path, state, cell_id: cellId },
-    settings
-  );
+  const body: IRestoreRequest = { path, state, cell_id: cellId };
+  return sendJSON<IRestoreReply>('POST', 'restore', body, settings);
 }
 
 /**
@@ -206,27 +208,22 @@ export function postExport(
   outputs: boolean,
   settings?: ServerConnection.ISettings
 ): Promise<IExportReply> {
-  return postJSON<IExportReply>('export', { path, state, outputs }, settings);
+  const body: IExportRequest = { path, state, outputs };
+  return sendJSON<IExportReply>('POST', 'export', body, settings);
 }
 
 /**
- * `PUT labels`: set (or, with null, remove) a state's label.
+ * `PUT labels`: set (or, with null, remove) a state's label. The reply has
+ * the state's full id and the label as stored.
  */
 export function putLabel(
   path: string,
   state: string,
   label: string | null,
   settings?: ServerConnection.ISettings
-): Promise<{ state: string; label: string | null }> {
-  return requestAPI(
-    'labels',
-    {
-      method: 'PUT',
-      body: JSON.stringify({ path, state, label }),
-      headers: { 'Content-Type': 'application/json' }
-    },
-    settings
-  );
+): Promise<ILabelReply> {
+  const body: ILabelRequest = { path, state, label };
+  return sendJSON<ILabelReply>('PUT', 'labels', body, settings);
 }
 
 /**
@@ -241,7 +238,8 @@ export function getSearch(
   return requestAPI<ISearchReply>(`search${qs}`, {}, settings);
 }
 
-function postJSON<T>(
+function sendJSON<T>(
+  method: 'POST' | 'PUT',
   endPoint: string,
   body: unknown,
   settings?: ServerConnection.ISettings
@@ -249,7 +247,7 @@ function postJSON<T>(
   return requestAPI<T>(
     endPoint,
     {
-      method: 'POST',
+      method,
       body: JSON.stringify(body),
       headers: { 'Content-Type': 'application/json' }
     },
@@ -264,7 +262,7 @@ export function postDocument(
   report: IDocumentReport,
   settings?: ServerConnection.ISettings
 ): Promise<IDocumentReply> {
-  return postJSON<IDocumentReply>('document', report, settings);
+  return sendJSON<IDocumentReply>('POST', 'document', report, settings);
 }
 
 /**

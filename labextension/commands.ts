@@ -28,7 +28,7 @@ import {
 } from './api';
 import { DocumentReporter } from './reporter';
 import { applyRestore, restoreBlocker } from './restore';
-import { CommandIDs, IStateCell } from './tokens';
+import { CommandIDs, IDocumentCell } from './tokens';
 import { HistoryPanel } from './widgets/panel';
 import { DiffView, mainArea, StateView } from './widgets/stateview';
 
@@ -188,7 +188,7 @@ export function addCommands(ctx: ICommandContext): void {
       const path = pathOf(args)!;
       const id = stateOf(args)!;
       try {
-        let against: string | IStateCell[];
+        let against: string | IDocumentCell[];
         if (typeof args.against === 'string') {
           against = args.against;
         } else {
@@ -197,7 +197,7 @@ export function addCommands(ctx: ICommandContext): void {
             throw new Error(trans.__('open the notebook to compare with it'));
           }
           const json = notebook.content.model.toJSON() as unknown as {
-            cells: IStateCell[];
+            cells: IDocumentCell[];
           };
           against = json.cells;
         }

@@ -34,9 +34,13 @@ import {
 export const DEFAULT_DEBOUNCE_MS = 2000;
 
 /**
- * Sends one report; `postDocument` unless a test substitutes it.
+ * Sends one report; `postDocument` unless a test substitutes it. The reason
+ * is not sent: it tells a substitute why the report went out.
  */
-export type ReportSender = (report: IDocumentReport) => Promise<IDocumentReply>;
+export type ReportSender = (
+  report: IDocumentReport,
+  reason: ReportReason
+) => Promise<IDocumentReply>;
 
 /**
  * The part of a Yjs UndoManager used here. `ISharedCell` does not declare
@@ -119,9 +123,9 @@ export class DocumentReporter implements IDisposable {
   /**
    * Send a report; the failure of one is logged once, never thrown.
    */
-  async send(report: IDocumentReport): Promise<boolean> {
+  async send(report: IDocumentReport, reason: ReportReason): Promise<boolean> {
     try {
-      await this._send(report);
+      await this._send(report, reason);
       this._warned = false;
       return true;
     } catch (error) {
@@ -220,7 +224,7 @@ class NotebookWatcher implements IDisposable {
     }
     this._lastSent = key;
     const path = this._panel.context.localPath;
-    const sent = this._reporter.send({ path, cells, reason }).then(ok => {
+    const sent = this._reporter.send({ path, cells }, reason).then(ok => {
       // Let the next trigger retry, unless something newer went out since.
       if (!ok && this._lastSent === key) {
         this._lastSent = null;

@@ -7,11 +7,13 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import {
   APIError,
+  getState,
   getTree,
   NOT_INSTALLED_MESSAGE,
   postDocument,
   requestAPI
 } from '../api';
+import { IDocumentReport } from '../tokens';
 
 const settings = ServerConnection.makeSettings({
   baseUrl: 'http://localhost:8888/lab-base/'
@@ -76,13 +78,13 @@ describe('requestAPI', () => {
     expect(error.message).toBe('The history store is unavailable: disk full');
   });
 
-  it('keeps a 404 that carries a message (no history yet)', async () => {
+  it('keeps a 404 that carries a message: the extension is there', async () => {
     makeRequest.mockResolvedValue(
-      answer(404, '{"message": "No history for notebook a.ipynb"}')
+      answer(404, '{"message": "no state abcd in a.ipynb"}')
     );
-    const error = await failure(getTree('a.ipynb', settings));
+    const error = await failure(getState('a.ipynb', 'abcd', settings));
     expect(error.status).toBe(404);
-    expect(error.message).toBe('No history for notebook a.ipynb');
+    expect(error.message).toBe('no state abcd in a.ipynb');
   });
 
   it('reports an unreachable server in words', async () => {
@@ -116,15 +118,14 @@ describe('endpoint functions', () => {
 
   it('postDocument POSTs the report as JSON', async () => {
     makeRequest.mockResolvedValue(
-      answer(200, '{"head": "s1", "created": true}')
+      answer(200, '{"head": "s1", "created": true, "moved": false}')
     );
-    const report = {
+    const report: IDocumentReport = {
       path: 'a.ipynb',
-      cells: [{ id: 'c1', cell_type: 'code' as const, source: 'x = 1' }],
-      reason: 'execute' as const
+      cells: [{ id: 'c1', cell_type: 'code', source: 'x = 1' }]
     };
     const reply = await postDocument(report, settings);
-    expect(reply).toEqual({ head: 's1', created: true });
+    expect(reply).toEqual({ head: 's1', created: true, moved: false });
     const [url, init] = makeRequest.mock.calls[0];
     expect(url).toBe(
       'http://localhost:8888/lab-base/jupyter-branch/api/document'

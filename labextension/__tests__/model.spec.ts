@@ -22,6 +22,11 @@ function s(id: string, parent: string | null, seq: number): IState {
   };
 }
 
+/** A `GET tree` answer with nothing running. */
+function tree(head: string | null, states: IState[], notebook = 'n'): ITree {
+  return { notebook, head, states, running: [], deleted: false };
+}
+
 //   r ─ a ─ b ─ c          (c: an older branch)
 //        └─ d ─ e (head)
 //             └─ f         (f: the newest branch)
@@ -37,19 +42,19 @@ const states = [
 
 describe('HistoryGraph', () => {
   it('walks a branch from its tip to the root', () => {
-    const g = new HistoryGraph({ notebook: 'n', head: 'e', states });
+    const g = new HistoryGraph(tree('e', states));
     expect(g.branch('c').map(x => x.id)).toEqual(['c', 'b', 'a', 'r']);
   });
 
   it('finds the latest tip of a subtree', () => {
-    const g = new HistoryGraph({ notebook: 'n', head: 'e', states });
+    const g = new HistoryGraph(tree('e', states));
     expect(g.tipOf('r')!.id).toBe('f');
     expect(g.tipOf('b')!.id).toBe('c');
     expect(g.tipOf('e')!.id).toBe('e');
   });
 
   it("lists Head's branch with the branches that leave it", () => {
-    const g = new HistoryGraph({ notebook: 'n', head: 'e', states });
+    const g = new HistoryGraph(tree('e', states));
     const rows = g.timeline();
     expect(rows.map(r => r.state.id)).toEqual(['e', 'd', 'a', 'r']);
     expect(
@@ -62,14 +67,14 @@ describe('HistoryGraph', () => {
   });
 
   it('continues past Head when the document went back to earlier content', () => {
-    const g = new HistoryGraph({ notebook: 'n', head: 'a', states });
+    const g = new HistoryGraph(tree('a', states));
     const rows = g.timeline();
     expect(rows[0].state.id).toBe('f'); // the latest work after Head
     expect(rows.find(r => r.isHead)!.state.id).toBe('a');
   });
 
   it('lays every state out in lanes, newest first, one lane per live branch', () => {
-    const g = new HistoryGraph({ notebook: 'n', head: 'e', states });
+    const g = new HistoryGraph(tree('e', states));
     const rows = g.treeRows();
     expect(rows.map(r => r.state.id)).toEqual([
       'f',
@@ -91,11 +96,7 @@ describe('HistoryGraph', () => {
   });
 
   it('merges new states and updated labels', () => {
-    const g = new HistoryGraph({
-      notebook: 'n',
-      head: 'r',
-      states: [s('r', null, 1)]
-    });
+    const g = new HistoryGraph(tree('r', [s('r', null, 1)]));
     g.add([{ ...s('r', null, 1), label: 'baseline' }, s('x', 'r', 2)]);
     expect(g.get('r')!.label).toBe('baseline');
     expect(g.states.map(x => x.id)).toEqual(['r', 'x']);
@@ -106,20 +107,16 @@ describe('HistoryGraph', () => {
 describe('HistoryModel', () => {
   it('loads the whole tree, then asks only for what is new', async () => {
     const calls: number[] = [];
-    let tree: ITree = {
-      notebook: 'n',
-      head: 'a',
-      states: [s('r', null, 1), s('a', 'r', 2)]
-    };
+    let answer = tree('a', [s('r', null, 1), s('a', 'r', 2)]);
     const model = new HistoryModel(async (_path, since) => {
       calls.push(since);
-      return { ...tree, states: tree.states.filter(x => x.seq > since) };
+      return { ...answer, states: answer.states.filter(x => x.seq > since) };
     });
     const changes: number[] = [];
     model.changed.connect(() => changes.push(1));
     await model.setPath('n');
     expect(model.graph!.states).toHaveLength(2);
-    tree = { ...tree, head: 'b', states: [...tree.states, s('b', 'a', 3)] };
+    answer = tree('b', [...answer.states, s('b', 'a', 3)]);
     expect(await model.refresh()).toBe(true);
     expect(await model.refresh()).toBe(false);
     expect(calls).toEqual([0, 2, 3]);
@@ -133,7 +130,7 @@ describe('HistoryModel', () => {
       if (fail) {
         throw new Error('The history database is locked by another program.');
       }
-      return { notebook: 'n', head: null, states: [] };
+      return tree(null, []);
     });
     await model.setPath('n');
     expect(model.error).toContain('locked');
@@ -148,15 +145,11 @@ describe('HistoryModel', () => {
     const model = new HistoryModel((path: string) =>
       path === 'slow'
         ? new Promise<ITree>(resolve => (release = resolve))
-        : Promise.resolve({
-            notebook: path,
-            head: null,
-            states: [s('q', null, 1)]
-          })
+        : Promise.resolve(tree(null, [s('q', null, 1)], path))
     );
     const slow = model.setPath('slow');
     await model.setPath('fast');
-    release({ notebook: 'slow', head: null, states: [s('z', null, 1)] });
+    release(tree(null, [s('z', null, 1)], 'slow'));
     await slow;
     expect(model.path).toBe('fast');
     expect(model.graph!.states.map(x => x.id)).toEqual(['q']);

@@ -110,7 +110,9 @@ describe('HistoryPanel', () => {
         status: null
       }),
       state('e3', 'd3', 5, 'x = 1; x + 10')
-    ]
+    ],
+    running: [],
+    deleted: false
   };
 
   it('shows the current branch newest first, marks Head and the branch point', async () => {
@@ -187,13 +189,31 @@ describe('HistoryPanel', () => {
   });
 
   it('says there is no history yet, without alarm, for a new notebook', async () => {
-    const panel = makePanel('new.ipynb', async () => {
-      throw new APIError('no history for /root/new.ipynb', 404);
+    // GET tree answers a notebook without history with no states (200)
+    const panel = makePanel('new.ipynb', async () => ({
+      notebook: 'new.ipynb',
+      head: null,
+      states: [],
+      running: [],
+      deleted: false
+    }));
+    await panel.refresh();
+    const message = panel.node.querySelector('.jp-BranchPanel-message')!;
+    expect(message.textContent).toBe(
+      'No history yet: run a cell or edit this notebook.'
+    );
+    expect(message.classList.contains('jp-mod-error')).toBe(false);
+    panel.dispose();
+  });
+
+  it("shows the server's error in its words, as an error", async () => {
+    const panel = makePanel('a.ipynb', async () => {
+      throw new APIError('no history for /root/a.ipynb', 404);
     });
     await panel.refresh();
     const message = panel.node.querySelector('.jp-BranchPanel-message')!;
-    expect(message.textContent).toContain('No history yet');
-    expect(message.classList.contains('jp-mod-error')).toBe(false);
+    expect(message.textContent).toBe('no history for /root/a.ipynb');
+    expect(message.classList.contains('jp-mod-error')).toBe(true);
     panel.dispose();
   });
 
@@ -214,7 +234,9 @@ describe('HistoryPanel', () => {
     const panel = makePanel('big.ipynb', async () => ({
       notebook: 'big.ipynb',
       head: 's10000',
-      states
+      states,
+      running: [],
+      deleted: false
     }));
     await panel.refresh();
     const rows = panel.node.querySelectorAll('.jp-BranchRow');

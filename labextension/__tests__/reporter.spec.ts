@@ -14,7 +14,7 @@ import { NBTestUtils } from '@jupyterlab/notebook/lib/testutils';
 import { Signal } from '@lumino/signaling';
 
 import { DocumentReporter } from '../reporter';
-import { IDocumentReport } from '../tokens';
+import { IDocumentReport, ReportReason } from '../tokens';
 
 /** Let promise callbacks (context.ready, the send chain) run. */
 async function settle(): Promise<void> {
@@ -28,7 +28,8 @@ describe('DocumentReporter', () => {
   let panel: NotebookPanel;
   let widgetAdded: Signal<INotebookTracker, NotebookPanel>;
   let reporter: DocumentReporter;
-  let sent: IDocumentReport[];
+  /** What was sent, and why (the reason stays in the frontend). */
+  let sent: (IDocumentReport & { reason: ReportReason })[];
   let send: jest.Mock;
 
   beforeEach(async () => {
@@ -46,9 +47,9 @@ describe('DocumentReporter', () => {
     widgetAdded = new Signal(tracker);
     (tracker as any).widgetAdded = widgetAdded;
     sent = [];
-    send = jest.fn(async (report: IDocumentReport) => {
-      sent.push(report);
-      return { head: `s${sent.length}`, created: true };
+    send = jest.fn(async (report: IDocumentReport, reason: ReportReason) => {
+      sent.push({ ...report, reason });
+      return { head: `s${sent.length}`, created: true, moved: false };
     });
     jest.useFakeTimers();
     reporter = new DocumentReporter({ tracker, debounceMs: 2000, send });
@@ -74,10 +75,11 @@ describe('DocumentReporter', () => {
     jest.advanceTimersByTime(1);
     expect(send).toHaveBeenCalledTimes(1);
     expect(sent[0].reason).toBe('idle');
-    expect(sent[0].path).toBe(context.localPath);
-    expect(sent[0].cells).toEqual([
-      { id: firstCell().id, cell_type: 'code', source: 'x = 2' }
-    ]);
+    // exactly the keys of POST document's body (#document_request)
+    expect(send.mock.calls[0][0]).toEqual({
+      path: context.localPath,
+      cells: [{ id: firstCell().id, cell_type: 'code', source: 'x = 2' }]
+    });
   });
 
   it('restarts the delay on every edit and sends nothing unchanged', async () => {

@@ -15,7 +15,7 @@ import { CommandRegistry } from '@lumino/commands';
 import { Message } from '@lumino/messaging';
 import { Menu, Panel, StackedPanel, Widget } from '@lumino/widgets';
 
-import { APIError, getInfo, getTree, NOT_INSTALLED_MESSAGE } from '../api';
+import { APIError, getInfo, getTree } from '../api';
 import { branchIcon } from '../icons';
 import { HistoryModel, ITimelineRow, ITreeRow } from '../model';
 import { CommandIDs, IState, ITree } from '../tokens';
@@ -242,15 +242,13 @@ export class HistoryPanel extends Panel {
     if (!this.model.path) {
       message = this._trans.__('Open a notebook to see its history.');
     } else if (error) {
-      const notYet =
-        error.startsWith('no history') ||
-        (error !== NOT_INSTALLED_MESSAGE && error.includes('no history'));
-      message = notYet
-        ? this._trans.__('No history yet: run a cell or edit this notebook.')
-        : error;
-      isError = !notYet;
+      message = error;
+      isError = true;
     } else if (graph && graph.states.length === 0) {
-      message = this._trans.__('No states recorded yet.');
+      // GET tree answers a notebook without history with no states.
+      message = this._trans.__(
+        'No history yet: run a cell or edit this notebook.'
+      );
     }
     const listView = this._view === 'timeline' || this._view === 'tree';
     this._message.node.textContent = message ?? '';

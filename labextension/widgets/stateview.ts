@@ -138,22 +138,14 @@ export class DiffView extends Widget {
       head.className = 'jp-BranchDiff-head';
       head.textContent = `${entry.cell_type} cell ${entry.cell_id.slice(0, 8)}: ${entry.change}`;
       block.append(head);
-      let lines: string[] = [];
-      if (entry.change === 'added') {
-        lines = (entry.source_b ?? '').split('\n').map(l => `+${l}`);
-      } else if (entry.change === 'removed') {
-        lines = (entry.source_a ?? '').split('\n').map(l => `-${l}`);
-      } else {
-        lines = entry.source_diff.slice(2);
-      }
-      if (lines.length > 0) {
-        block.append(diffLines(lines));
+      if (entry.source_diff.length > 0) {
+        block.append(diffLines(entry.source_diff));
       }
       if (entry.outputs_diff.length > 0) {
         const label = document.createElement('div');
         label.className = 'jp-BranchDiff-label';
         label.textContent = trans.__('outputs');
-        block.append(label, diffLines(entry.outputs_diff.slice(2)));
+        block.append(label, diffLines(entry.outputs_diff));
       } else if (entry.outputs_changed) {
         const label = document.createElement('div');
         label.className = 'jp-BranchDiff-label';
@@ -167,18 +159,29 @@ export class DiffView extends Widget {
   }
 }
 
+/**
+ * Classes of diff lines by their first character: added, removed, and lines
+ * about the diff (hunk headers, "\ No newline at end of file").
+ */
+const LINE_CLASSES: Record<string, string> = {
+  '+': 'jp-mod-added',
+  '-': 'jp-mod-removed',
+  '@': 'jp-mod-hunk',
+  '\\': 'jp-mod-hunk'
+};
+
+/**
+ * Lines of a diff as the server made them (`#diff_lines`), only coloured.
+ */
 function diffLines(lines: string[]): HTMLElement {
   const pre = document.createElement('pre');
   pre.className = 'jp-BranchDiff-lines';
   for (const line of lines) {
     const row = document.createElement('div');
     row.textContent = line;
-    if (line.startsWith('+')) {
-      row.className = 'jp-mod-added';
-    } else if (line.startsWith('-')) {
-      row.className = 'jp-mod-removed';
-    } else if (line.startsWith('@@')) {
-      row.className = 'jp-mod-hunk';
+    const kind = LINE_CLASSES[line.charAt(0)];
+    if (kind) {
+      row.className = kind;
     }
     pre.append(row);
   }

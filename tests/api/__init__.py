@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +13,37 @@ from jsonschema import Draft202012Validator, FormatChecker
 from tests.conftest import wait_for
 from tests.kernel_client import LabLikeClient
 
-SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "rest-api.schema.json").read_text())
+# Read from the installed package, where clients find it too.
+SCHEMA = json.loads(files("jupyter_branch").joinpath("rest-api.schema.json").read_text())
 Draft202012Validator.check_schema(SCHEMA)
+
+
+# The request body of each endpoint that takes one.
+REQUESTS = {
+    ("document", "POST"): "document_request",
+    ("restore", "POST"): "restore_request",
+    ("labels", "PUT"): "label_request",
+    ("export", "POST"): "export_request",
+    ("diff", "POST"): "diff_request",
+}
+
+
+def validator(shape: str) -> Draft202012Validator:
+    assert shape in SCHEMA["$defs"], f"no $defs/{shape} in the schema"
+    schema = {**SCHEMA, "$ref": f"#/$defs/{shape}"}
+    return Draft202012Validator(schema, format_checker=FormatChecker())
 
 
 def check(shape: str, body: Any) -> Any:
     """Validate ``body`` against ``$defs[shape]`` of the schema; return it."""
-    assert shape in SCHEMA["$defs"], f"no $defs/{shape} in the schema"
-    schema = {**SCHEMA, "$ref": f"#/$defs/{shape}"}
-    Draft202012Validator(schema, format_checker=FormatChecker()).validate(body)
+    validator(shape).validate(body)
     return body
+
+
+def request_errors(endpoint: str, method: str, body: Any) -> list[str]:
+    """What the schema finds wrong in a request body for ``method endpoint`` (none: valid)."""
+    shape = REQUESTS[(endpoint, method)]
+    return [e.message for e in validator(shape).iter_errors(body)]
 
 
 async def store_open(api: Any) -> bool:
@@ -30,11 +52,24 @@ async def store_open(api: Any) -> bool:
 
 
 def validating(api: Any) -> Any:
-    """Wrap the ``api`` fixture: also check the body against ``$defs[shape]`` on success,
-    ``$defs/error`` on 4xx/5xx; wait for the store (reads answer 503 while it opens)."""
+    """Wrap the ``api`` fixture: check the request body against its ``$defs/<x>_request``
+    (``valid_request=False``: a test sends one the schema refuses on purpose; ``None``:
+    a body whose fault the schema cannot see, such as a path outside the root), the answer
+    against ``$defs[shape]`` on success, ``$defs/error`` on 4xx/5xx; wait for the store
+    (reads answer 503 while it opens)."""
     opened = []
 
-    async def call(endpoint: str, shape: str, method: str = "GET", body: Any = None, **params):
+    async def call(
+        endpoint: str,
+        shape: str,
+        method: str = "GET",
+        body: Any = None,
+        valid_request: bool | None = True,
+        **params: Any,
+    ) -> Any:
+        if body is not None and valid_request is not None:
+            errors = request_errors(endpoint, method, body)
+            assert not errors if valid_request else errors, (body, errors)
         if not opened:
             await wait_for(lambda: store_open(api), timeout=10)
             opened.append(True)

@@ -1,4 +1,5 @@
-"""The REST API as a client sees it; every body is checked against docs/rest-api.schema.json.
+"""The REST API as a client sees it; every body is checked against the package's
+rest-api.schema.json.
 
 History is built through the API itself (document reports) and, where outputs are
 needed, by running cells on a real kernel the way JupyterLab does.
@@ -16,7 +17,18 @@ import pytest
 import jupyter_branch
 import jupyter_branch.handlers
 import jupyter_branch.service
-from tests.api import check, code, plain, report, run_cells, state, tree, validating, write_file
+from tests.api import (
+    check,
+    code,
+    plain,
+    report,
+    request_errors,
+    run_cells,
+    state,
+    tree,
+    validating,
+    write_file,
+)
 
 
 @pytest.fixture
@@ -158,8 +170,9 @@ async def test_labels_are_set_and_cleared(rest):
     path = "l.ipynb"
     a = (await report(rest, path, code("a", "1")))["head"]
 
-    async def put(ref: str, label: Any) -> Any:
-        return await rest("labels", "label", "PUT", {"path": path, "state": ref, "label": label})
+    async def put(ref: str, label: Any, valid: bool = True) -> Any:
+        ask = {"path": path, "state": ref, "label": label}
+        return await rest("labels", "label", "PUT", ask, valid_request=valid)
 
     status, body = await put(a, "baseline")
     assert status == 200
@@ -169,7 +182,7 @@ async def test_labels_are_set_and_cleared(rest):
     status, body = await put(a, None)
     assert status == 200 and body["label"] is None
     assert (await tree(rest, path))["states"][0]["label"] is None
-    status, err = await put(a, "x" * 201)
+    status, err = await put(a, "x" * 201, valid=False)
     assert status == 400 and "200" in err["message"]
     assert (await put("ffff0000", "x"))[0] == 404
 
@@ -204,10 +217,19 @@ BAD_BODIES = [
     ("document", "POST", doc({"cell_type": "code"}), "no valid id"),
     ("document", "POST", doc({"id": "a", "cell_type": "code", "source": 5}), "not text"),
     ("document", "POST", {"cells": []}, "path is missing"),
+    ("document", "POST", {"path": "notes.txt", "cells": []}, "only notebooks"),
     ("restore", "POST", {"path": "x.ipynb", "state": "ab", "cell_id": 5}, "cell_id must be"),
+    ("restore", "POST", {"path": "x.ipynb", "cell_id": "a"}, "'state' is missing"),
     ("labels", "PUT", {"path": "x.ipynb", "state": "ab", "label": 7}, "a label is a string"),
+    ("labels", "PUT", {"path": "x.ipynb", "state": "ab", "label": "x" * 201}, "200 characters"),
     ("export", "POST", b"null", "JSON object"),
+    ("export", "POST", {"path": "", "state": "ab"}, "path is missing"),
+    ("export", "POST", {"path": "x.ipynb", "state": "ab", "outputs": "no"}, "true or false"),
+    ("diff", "POST", {"path": "x.ipynb", "a": "ab"}, "cells must be a list"),
+    ("diff", "POST", {**doc({**code("a", "1"), "outputs": {}}), "a": "ab"}, "not a list"),
 ]
+# What the schema cannot say: a cell id appears once in a document.
+SCHEMA_ALLOWS = {"twice"}
 
 
 @pytest.mark.parametrize(("endpoint", "method", "body", "says"), BAD_BODIES)
@@ -219,6 +241,54 @@ async def test_bad_bodies_get_400_in_plain_words(jp_fetch, endpoint, method, bod
     assert r.code == 400, err
     assert says in err["message"]
     assert "Traceback" not in err["message"] and len(err["message"]) < 200
+    try:
+        sent = json.loads(raw)
+    except ValueError:
+        return  # not JSON: nothing for the schema to say
+    # the schema refuses what the handler refuses
+    assert bool(request_errors(endpoint, method, sent)) != (says in SCHEMA_ALLOWS), sent
+
+
+def accepted_bodies(path: str, head: str) -> list[tuple[str, str, str, int, dict[str, Any]]]:
+    """Request bodies at the edges of what the schema allows: (endpoint, method, answer
+    shape, status, body)."""
+    at = {"path": path, "state": head[:6].upper()}
+    lines = {"id": "a", "cell_type": "code", "source": ["x = 1\n", "x"]}
+    ran = {
+        **lines,
+        "execution_count": None,
+        "metadata": {"tags": []},
+        "outputs": [{"output_type": "stream", "name": "stdout", "text": ["1", "\n"]}],
+    }
+    return [
+        ("document", "POST", "document", 200, {"path": path, "cells": [lines]}),
+        ("document", "POST", "document", 200, {"path": path, "cells": [code("a", "")]}),
+        ("document", "POST", "document", 200, {"path": path, "cells": []}),
+        (
+            "document",
+            "POST",
+            "document",
+            200,
+            {"path": path, "cells": [{"id": "r", "cell_type": "raw"}]},
+        ),
+        ("labels", "PUT", "label", 200, {**at, "label": "x" * 200}),
+        ("labels", "PUT", "label", 200, {**at, "label": None}),
+        ("labels", "PUT", "label", 200, at),
+        ("restore", "POST", "restore", 200, {**at, "cell_id": None}),
+        ("restore", "POST", "restore", 200, at),
+        ("export", "POST", "export_post", 201, {**at, "outputs": False}),
+        ("export", "POST", "export_post", 201, at),
+        ("diff", "POST", "diff", 200, {"path": path, "a": head, "cells": [ran]}),
+        ("diff", "POST", "diff", 200, {"path": path, "a": head, "cells": [lines]}),
+    ]
+
+
+async def test_bodies_the_schema_allows_are_accepted(rest, jp_root_dir):
+    path = write_file(jp_root_dir, "edges.ipynb", [code("a", "1")])
+    head = (await report(rest, path, code("a", "2")))["head"]
+    for endpoint, method, shape, expected, body in accepted_bodies(path, head):
+        status, answer = await rest(endpoint, shape, method, body)  # both checked by the schema
+        assert status == expected, (body, answer)
 
 
 @pytest.mark.parametrize(
@@ -253,7 +323,7 @@ async def on_path(rest: Any, endpoint: str, method: str, extra: Any, path: str) 
     """Call a route about ``path`` (a query parameter for GET, else in the body)."""
     if method == "GET":
         return await rest(endpoint, "error", **(extra or {}), path=path)
-    return await rest(endpoint, "error", method, {**extra, "path": path})
+    return await rest(endpoint, "error", method, {**extra, "path": path}, valid_request=None)
 
 
 @pytest.mark.parametrize("path", OUTSIDE)
@@ -268,9 +338,8 @@ async def test_leading_slash_is_the_server_root_not_the_filesystem(rest, jp_root
     """As in Jupyter's contents API, ``/etc/passwd`` names <root>/etc/passwd."""
     status, body = await rest("tree", "tree", path="/etc/passwd")
     assert status == 200 and body["states"] == [], "nothing there, and nothing outside the root"
-    status, err = await rest(
-        "document", "document", "POST", {"path": "/etc/passwd", "cells": [code("a", "1")]}
-    )
+    ask = {"path": "/etc/passwd", "cells": [code("a", "1")]}
+    status, err = await rest("document", "document", "POST", ask, valid_request=False)
     assert status == 400 and "notebooks" in err["message"], "only .ipynb files have history"
     await report(rest, "/etc/nb.ipynb", code("a", "1"))
     _, body = await rest("notebooks", "notebooks")
@@ -424,8 +493,8 @@ async def test_diff_shows_the_changed_cells(rest, jp_fetch, jp_ws_fetch, jp_root
         "k1": "unchanged",
     }
     c1 = by_id["c1"]
-    assert "-x = 1" in c1["source_diff"] and "+x = 2" in c1["source_diff"]
-    assert c1["outputs_changed"] and "-1" in c1["outputs_diff"] and "+2" in c1["outputs_diff"]
+    assert c1["source_diff"] == ["@@ -1,2 +1,2 @@", "-x = 1", "+x = 2", " x"]
+    assert c1["outputs_changed"] and c1["outputs_diff"] == ["@@ -1 +1 @@", "-1", "+2"]
     assert (c1["source_a"], c1["source_b"]) == ("x = 1\nx", "x = 2\nx")
     assert by_id["k1"]["source_diff"] == [] and not by_id["k1"]["outputs_changed"]
     _, same = await rest("diff", "diff", path=run["path"], a=run["e1"], b=run["e1"])
