@@ -149,6 +149,8 @@ export async function openNotebook(
 ): Promise<void> {
   const where = APP === 'notebook' ? 'notebooks' : 'lab/tree';
   await page.goto(`/${where}/${path}?token=${TOKEN}`);
+  // the setup's own page, not a redirect elsewhere (Notebook 7 to /notebooks/...)
+  expect(new URL(page.url()).pathname).toBe(`/${where}/${path}`);
   await page.waitForFunction(() => !!(window as any).jupyterapp, null, {
     timeout: 60_000
   });
