@@ -15,7 +15,7 @@ PORT ?= 8888
 # Galata drives this browser; Playwright's own downloads are not used.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab test setup test-python test-js test-ui screenshots chromium lint clean check-auth
+.PHONY: lab test setup test-python test-js test-ui test-compat screenshots chromium lint clean check-auth
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -37,7 +37,7 @@ lab: setup
 	  --ServerApp.port=$(PORT) $(ROOT_FLAG) demo.ipynb
 
 test: setup
-	$(MAKE) lint test-js test-python check-auth test-ui
+	$(MAKE) lint test-js test-python check-auth test-ui test-compat
 
 test-python: setup
 	$(BIN)/python -m pytest
@@ -55,6 +55,14 @@ test-js: setup
 # port (8899); arguments for Playwright: cd ui-tests && jlpm test -g panel
 test-ui: setup chromium ui-tests/node_modules/.yarn-state.yml
 	cd ui-tests && CHROMIUM_PATH=$(CHROMIUM) jlpm test
+
+# The compatibility suite (docs/development.md): our wheel with Notebook 7.6,
+# jupyter-collaboration 5.0, jupyter-server-nbmodel 0.2 and jupyter-server-documents
+# 0.3, each in a venv of its own (cached in .compat/), a real server and kernel driven
+# in Chromium. SETUPS=nb7,collab runs some of them; logs in ui-tests/compat-results/.
+SETUPS ?=
+test-compat: setup chromium ui-tests/node_modules/.yarn-state.yml
+	CHROMIUM_PATH=$(CHROMIUM) $(PY) scripts/compat.py $(if $(SETUPS),--setups $(SETUPS),)
 
 # Screenshots of the panel for docs/screenshots/, taken by the UI tests
 screenshots: setup chromium ui-tests/node_modules/.yarn-state.yml
@@ -90,4 +98,5 @@ bench: setup
 	$(PY) -m bench $(BENCH_FLAGS)
 
 clean:
-	rm -rf $(VENV) node_modules lib jupyter_branch/labextension ui-tests/node_modules
+	rm -rf $(VENV) node_modules lib jupyter_branch/labextension ui-tests/node_modules \
+	  .compat ui-tests/compat-results
