@@ -88,7 +88,6 @@ class History:
         self.progressed: set[str] = set()  # executions with a `running` row
         self.aliases: dict[int, dict[str, str]] = {}  # notebook -> {JupyterLab's id: ours}
         self.displays: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
-        self.reported: set[int] = set()
 
     def forget(self) -> None:
         """Drop caches after a rolled-back transaction."""
@@ -227,7 +226,6 @@ class History:
         """
         nb_id = self.notebook_id(conn, abs_path)
         assert nb_id is not None
-        self.reported.add(nb_id)
         head = self.head(conn, nb_id)
         reported = []
         for cell in cells:
@@ -289,10 +287,10 @@ class History:
         outputs_id, outputs_hash = self.content.put_json(conn, ex.outputs)
         cell_id = self._alias(nb_id, head, ex.cell_id)
         deleted = [self._alias(nb_id, head, c) or c for c in ex.deleted_cells]
-        known = {c.cell_id for c in head.cells}
-        if cell_id and cell_id not in known and nb_id in self.reported:
-            # the document is reported and has no such cell: a console on this kernel
-            cell_id = None
+        if cell_id not in {c.cell_id for c in head.cells}:
+            # no cell of this notebook (a console, a client's own ids): the one
+            # cell holding exactly this code, else no cell
+            cell_id = model.cell_with_code(head.cells, code_hash)
         cells, _ = model.executed_cells(
             head.cells, cell_id, code_hash, outputs_hash, ex.execution_count, deleted
         )
@@ -310,7 +308,7 @@ class History:
             cells,
             parent=head,
             created=ex.ended or time.time(),
-            cell_id=cell_id or ex.cell_id,
+            cell_id=cell_id,
             execution_count=ex.execution_count,
             status=ex.status,
             started=ex.started,
@@ -400,15 +398,15 @@ class History:
             )
         metadata = nb.get("metadata") or {}
         metadata_blob, _ = self.content.put_json(conn, metadata)
-        same_metadata = metadata_blob == head.metadata_blob or (
-            head.metadata_blob is None and not metadata
-        )
-        if (
-            head.state_id is not None
-            and same_metadata
-            and self._same_content(conn, head.cells, cells)
-        ):
-            return None
+        if head.state_id is not None:
+            # Nothing a user made changed: no state. A save (what the open document
+            # holds, whose runs and edits are recorded already) counts its sources
+            # only; a change from outside counts outputs too. Metadata alone never
+            # counts (opening a notebook adds some, a collaborative save too).
+            if event == "save" and model.sources_key(cells) == head.sources_key:
+                return None
+            if self._same_content(conn, head.cells, cells):
+                return None
         preview = preview or ("saved in Jupyter" if event == "save" else "changed on disk")
         return self.make_state(
             conn, nb_id, event, cells, parent=head, metadata_blob=metadata_blob, preview=preview
@@ -453,9 +451,10 @@ class History:
         return CellRef(str(cell_id), cell_type, source_hash, outputs_hash, count, metadata_hash)
 
     def _same_content(self, conn: Connection, a: Sequence[CellRef], b: Sequence[CellRef]) -> bool:
-        """Compare cells as a file would hold them (outputs without transient ids)."""
-        if [(c.cell_id, c.cell_type, c.source, c.metadata) for c in a] != [
-            (c.cell_id, c.cell_type, c.source, c.metadata) for c in b
+        """Compare cells as a file would hold them (outputs without transient ids), but
+        not their metadata."""
+        if [(c.cell_id, c.cell_type, c.source) for c in a] != [
+            (c.cell_id, c.cell_type, c.source) for c in b
         ]:
             return False
         for x, y in zip(a, b, strict=True):

@@ -49,7 +49,9 @@ def test_edit_keeps_outputs_of_cells_it_did_not_touch(store):
     assert cells[1]["source"] == "y = 3"
 
 
-def test_execution_of_an_unknown_cell_is_appended_when_the_document_is_not_reported(store):
+def test_a_client_with_cell_ids_of_its_own_never_adds_cells(store):
+    """A client that names cells the notebook does not have (VS Code's own ids, an agent)
+    runs "not in a cell": recorded, shown, but no phantom cell in the notebook."""
     store.files[store.nb] = {
         "cells": [
             {
@@ -64,7 +66,27 @@ def test_execution_of_an_unknown_cell_is_appended_when_the_document_is_not_repor
         "metadata": {},
     }
     state = store.execute("zz", "2", "2\n")
-    assert store.sources(state) == ["1", "2"]
+    assert store.sources(state) == ["1"]
+    summary = store.log()["states"][-1]
+    assert (summary["id"], summary["event"], summary["cell_id"]) == (state, "execute", None)
+    assert store.state(state)["outputs"][0]["text"] == "2\n"
+
+
+def test_an_execution_without_a_known_cell_goes_to_the_one_cell_with_its_code(store):
+    store.report(("a", "x = 1"), ("b", "print(x)"), ("c", "x = 1"), ("d", "# x", "markdown"))
+    ran = store.execute(None, "print(x)", "1\n")
+    assert store.state(ran)["cell_id"] == "b"
+    assert store.state(ran)["cells"][1]["outputs"][0]["text"] == "1\n"
+    twice = store.execute("agent-7", "x = 1")  # two cells hold it: no guess
+    assert store.state(twice)["cell_id"] is None
+    nowhere = store.execute(None, "print(y)")
+    assert store.state(nowhere)["cell_id"] is None
+    assert [c["source"] for c in store.state(nowhere)["cells"]] == [
+        "x = 1",
+        "print(x)",
+        "x = 1",
+        "# x",
+    ]
 
 
 def test_console_execution_on_a_reported_notebook_leaves_cells_alone(store):
@@ -146,6 +168,29 @@ def test_save_identical_to_head_makes_no_state_and_a_change_does(store):
     made = store.run(lambda h, c: h.record_notebook(c, store.nb, saved, "external"))
     assert made is not None and len(store.log()["states"]) == before + 1
     assert store.sources(made) == ["x = 99"]
+
+
+def test_saves_and_metadata_that_change_no_source_make_no_state(store):
+    """Opening a notebook with real-time collaboration saves it with new metadata; a
+    save after outputs were cleared holds nothing that is not recorded already."""
+    store.report(("c1", "x = 1"))
+    store.execute("c1", "x = 1", "1\n")
+    before = len(store.log()["states"])
+    cell = {"id": "c1", "cell_type": "code", "source": "x = 1", "execution_count": None}
+    cleared = {"cells": [{**cell, "metadata": {}, "outputs": []}], "metadata": {}}
+    assert store.run(lambda h, c: h.record_notebook(c, store.nb, cleared, "save")) is None
+    annotated = {
+        "cells": [{**cell, "metadata": {"tags": ["x"]}, "outputs": []}],
+        "metadata": {"language_info": {"name": "python"}, "kernelspec": {"name": "python3"}},
+    }
+    assert store.run(lambda h, c: h.record_notebook(c, store.nb, annotated, "save")) is None
+    out = [{"output_type": "stream", "name": "stdout", "text": "1\n"}]
+    same_outside = {"cells": [{**cell, "metadata": {"a": 1}, "outputs": out}], "metadata": {"b": 2}}
+    assert store.run(lambda h, c: h.record_notebook(c, store.nb, same_outside, "external")) is None
+    assert len(store.log()["states"]) == before
+    other_outputs = {"cells": [{**cell, "metadata": {}, "outputs": []}], "metadata": {}}
+    made = store.run(lambda h, c: h.record_notebook(c, store.nb, other_outputs, "external"))
+    assert made is not None, "outputs changed outside Jupyter are a change"
 
 
 def test_old_notebooks_without_cell_ids_keep_stable_ids(store):
