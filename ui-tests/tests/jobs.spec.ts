@@ -212,12 +212,16 @@ test.describe('browse old outputs', () => {
     ]) {
       await input.fill(query);
       await input.press('Enter');
-      await expect(panel.locator('.jp-BranchSearch-result').first()).toContainText(where, RECORDED);
+      // the previous query's results stay until this one's replace them
+      const first = panel.locator('.jp-BranchSearch-result').first();
+      await expect(first.locator('.jp-BranchSearch-snippet')).toContainText(query, RECORDED);
+      await expect(first.locator('.jp-BranchSearch-meta')).toContainText(where);
     }
     await input.fill('giraffe_loss');
     await input.press('Enter');
     const result = panel.locator('.jp-BranchSearch-result').first();
-    await expect(result).toBeVisible(RECORDED);
+    // not the zebra result still shown from the last query
+    await expect(result.locator('.jp-BranchSearch-snippet')).toContainText('giraffe_loss', RECORDED);
     await saveDocScreenshot(page, 'search');
     const cellId = (await getTree(page.request, notebook)).states.find(s => s.event === 'execute')!
       .cell_id!;
