@@ -32,6 +32,18 @@ log = logging.getLogger("jupyter_branch")
 HOLD_AT_MOST = 5.0  # seconds an execute request may wait for our subscription to join
 
 
+def _looks_like_v1(frame: bytes) -> bool:
+    """Return True if ``frame`` has the v1 layout's offset table (checked before
+    reading it: a frame claiming 2**60 offsets must not make us count them)."""
+    if len(frame) < 8:
+        return False
+    count = int.from_bytes(frame[:8], "little")
+    if count < 2 or 8 * (count + 1) > len(frame):
+        return False
+    offsets = [int.from_bytes(frame[8 * i : 8 * (i + 1)], "little") for i in range(1, count + 1)]
+    return offsets == sorted(offsets) and offsets[-1] <= len(frame)
+
+
 def parse_execute_request(ws_msg: Any) -> tuple[str, RequestInfo] | None:
     """Return ``(msg_id, info)`` if ``ws_msg`` is an execute_request, else None.
 
@@ -40,7 +52,10 @@ def parse_execute_request(ws_msg: Any) -> tuple[str, RequestInfo] | None:
     Raises on a frame that is neither (the caller passes it on untouched).
     """
     if isinstance(ws_msg, (bytes, bytearray, memoryview)):
-        channel, parts = deserialize_msg_from_ws_v1(bytes(ws_msg))
+        frame = bytes(ws_msg)
+        if not _looks_like_v1(frame):  # a legacy frame with buffers, or garbage
+            return None
+        channel, parts = deserialize_msg_from_ws_v1(frame)
         if channel != "shell" or len(parts) < 4:
             return None
         header = json.loads(parts[0])
