@@ -34,8 +34,13 @@ def unpack_v1(frame: bytes) -> tuple[str, dict[str, Any]]:
     return channel, {key: json.loads(parts[i]) for i, key in enumerate(KEYS)}
 
 
-def execute_request(code: str, cell_id: str | None, session: str) -> dict[str, Any]:
-    """An execute_request as JupyterLab's notebook sends it (``cellId`` metadata)."""
+def execute_request(
+    code: str, cell_id: str | None, session: str, stop_on_error: bool = True
+) -> dict[str, Any]:
+    """An execute_request as JupyterLab's notebook sends it (``cellId`` metadata).
+
+    JupyterLab sends ``stop_on_error: false`` for a cell tagged ``raises-exception``.
+    """
     header = {
         "msg_id": uuid.uuid4().hex,
         "msg_type": "execute_request",
@@ -50,7 +55,7 @@ def execute_request(code: str, cell_id: str | None, session: str) -> dict[str, A
         "store_history": True,
         "user_expressions": {},
         "allow_stdin": False,
-        "stop_on_error": True,
+        "stop_on_error": stop_on_error,
     }
     metadata = {"cellId": cell_id} if cell_id else {}
     return {"header": header, "parent_header": {}, "metadata": metadata, "content": content}
@@ -108,8 +113,8 @@ class LabLikeClient:
             self.ws.close()
             self.ws = None
 
-    def send_execute(self, code: str, cell_id: str | None) -> str:
-        msg = execute_request(code, cell_id, self.client_session)
+    def send_execute(self, code: str, cell_id: str | None, stop_on_error: bool = True) -> str:
+        msg = execute_request(code, cell_id, self.client_session, stop_on_error)
         self.ws.write_message(pack_v1("shell", msg), binary=True)
         return str(msg["header"]["msg_id"])
 
@@ -180,5 +185,7 @@ class LabLikeClient:
         await self.jp_fetch("api", "kernels", self.kernel_id, "restart", method="POST", body="{}")
         await self.wait_ready()
 
-    async def execute(self, code: str, cell_id: str | None = None) -> list[dict[str, Any]]:
-        return await self.wait_idle(self.send_execute(code, cell_id))
+    async def execute(
+        self, code: str, cell_id: str | None = None, stop_on_error: bool = True
+    ) -> list[dict[str, Any]]:
+        return await self.wait_idle(self.send_execute(code, cell_id, stop_on_error))
