@@ -36,8 +36,13 @@ def unpack_v1(frame: bytes) -> tuple[str, dict[str, Any]]:
     return channel, {key: json.loads(parts[i]) for i, key in enumerate(KEYS)}
 
 
-def execute_request(code: str, cell_id: str | None, session: str) -> dict[str, Any]:
-    """An execute_request as JupyterLab's notebook sends it (``cellId`` metadata)."""
+def execute_request(
+    code: str, cell_id: str | None, session: str, stop_on_error: bool = True
+) -> dict[str, Any]:
+    """An execute_request as JupyterLab's notebook sends it (``cellId`` metadata).
+
+    JupyterLab sends ``stop_on_error: false`` for a cell tagged ``raises-exception``.
+    """
     header = {
         "msg_id": uuid.uuid4().hex,
         "msg_type": "execute_request",
@@ -52,7 +57,7 @@ def execute_request(code: str, cell_id: str | None, session: str) -> dict[str, A
         "store_history": True,
         "user_expressions": {},
         "allow_stdin": False,
-        "stop_on_error": True,
+        "stop_on_error": stop_on_error,
     }
     metadata = {"cellId": cell_id} if cell_id else {}
     return {"header": header, "parent_header": {}, "metadata": metadata, "content": content}
@@ -131,7 +136,7 @@ class LabLikeClient:
         """Change a cell's source in this browser's document (reported with the next run)."""
         next(c for c in self.cells if c["id"] == cell_id)["source"] = source
 
-    async def run(self, code: str, cell_id: str | None) -> str:
+    async def run(self, code: str, cell_id: str | None, stop_on_error: bool = True) -> str:
         """Set the cell's source to ``code`` (adding the cell at the end if new), report
         the document, then send the execution, as JupyterLab does; return its msg_id."""
         if cell_id is not None:
@@ -141,11 +146,11 @@ class LabLikeClient:
             else:
                 cell["source"] = code
             await self.report()
-        return self.send_execute(code, cell_id)
+        return self.send_execute(code, cell_id, stop_on_error)
 
-    def send_execute(self, code: str, cell_id: str | None) -> str:
+    def send_execute(self, code: str, cell_id: str | None, stop_on_error: bool = True) -> str:
         """Send an execution without reporting the document first (an API client)."""
-        msg = execute_request(code, cell_id, self.client_session)
+        msg = execute_request(code, cell_id, self.client_session, stop_on_error)
         self.ws.write_message(pack_v1("shell", msg), binary=True)
         return str(msg["header"]["msg_id"])
 
@@ -216,6 +221,8 @@ class LabLikeClient:
         await self.jp_fetch("api", "kernels", self.kernel_id, "restart", method="POST", body="{}")
         await self.wait_ready()
 
-    async def execute(self, code: str, cell_id: str | None = None) -> list[dict[str, Any]]:
+    async def execute(
+        self, code: str, cell_id: str | None = None, stop_on_error: bool = True
+    ) -> list[dict[str, Any]]:
         """Run a cell as JupyterLab does and wait until the kernel is idle for it."""
-        return await self.wait_idle(await self.run(code, cell_id))
+        return await self.wait_idle(await self.run(code, cell_id, stop_on_error))

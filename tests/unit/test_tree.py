@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+from jupyter_branch.model import Execution
+from jupyter_branch.outputs import OutputReplay
 from jupyter_branch.store import queries
+from jupyter_branch.store.displays import Displays
 
 
 def test_seed_scenario_undo_then_edit_makes_a_branch(store):
@@ -126,6 +132,101 @@ def test_display_update_from_a_later_execution_reaches_the_earlier_cell(store):
     )
     first_cell = store.state(later)["cells"][0]
     assert first_cell["outputs"][0]["data"]["text/plain"] == "'100%'"
+
+
+def show(text: str, display_id: str) -> tuple[str, dict[str, Any]]:
+    content = {
+        "data": {"text/plain": text},
+        "metadata": {},
+        "transient": {"display_id": display_id},
+    }
+    return "display_data", content
+
+
+def update(text: str, display_id: str) -> tuple[str, dict[str, Any]]:
+    return "update_display_data", show(text, display_id)[1]
+
+
+def run(store, cell_id, *messages, nb=None, count=None) -> str:
+    """Record an execution whose iopub messages are ``messages``, as the recorder does."""
+    replay = OutputReplay(100_000)
+    for message in messages:
+        replay.add(*message)
+    store._count += 1
+    ex = Execution(
+        nb or store.nb,
+        "kernel-1",
+        f"msg-{store._count}",
+        cell_id,
+        f"run {store._count}",
+        replay.outputs(),
+        store._count if count is None else count,
+        "ok",
+        time.time(),
+        time.time(),
+        display_updates=dict(replay.display_updates),
+    )
+    return store.run(lambda h, conn: h.record_execution(conn, ex))
+
+
+def shown_texts(store, state_id, nb=None) -> dict[str, list[str]]:
+    cells = store.state(state_id, nb)["cells"]
+    return {
+        c["id"]: [o.get("data", {}).get("text/plain", o.get("text")) for o in c["outputs"]]
+        for c in cells
+    }
+
+
+def test_an_update_reaches_every_earlier_cell_that_shows_the_display(store):
+    store.report(("a", "show"), ("b", "show again"), ("c", "update"))
+    first = run(store, "a", show("0%", "bar"))
+    second = run(store, "b", show("B", "bar"))  # a new display with that id updates a too
+    third = run(store, "c", update("100%", "bar"))
+    assert shown_texts(store, second) == {"a": ["B"], "b": ["B"], "c": []}
+    assert shown_texts(store, third) == {"a": ["100%"], "b": ["100%"], "c": []}
+    assert shown_texts(store, first)["a"] == ["0%"], "earlier states stay as they were"
+    assert "transient" not in store.state(third)["cells"][0]["outputs"][0]
+
+
+def test_a_display_shown_and_updated_in_one_run_updates_earlier_cells_too(store):
+    store.report(("a", "show"), ("b", "show and update"))
+    run(store, "a", show("0%", "bar"), ("stream", {"name": "stdout", "text": "x\n"}))
+    state = run(store, "b", show("50%", "bar"), update("100%", "bar"))
+    assert shown_texts(store, state) == {"a": ["100%", "x\n"], "b": ["100%"]}
+
+
+def test_a_display_in_another_notebook_on_the_kernel_is_updated_there(store):
+    other = str(store.root / "other.ipynb")
+    store.report(("p", "show"), nb=other)
+    shown_there = run(store, "p", show("0%", "bar"), nb=other)
+    store.report(("q", "update"))
+    here = run(store, "q", update("100%", "bar"))
+    assert shown_texts(store, here) == {"q": []}
+    log = store.log(other)
+    assert log["head"] != shown_there
+    last = log["states"][-1]
+    assert (last["event"], last["cell_id"], last["parent"]) == ("execute", None, shown_there)
+    assert shown_texts(store, last["id"], other) == {"p": ["100%"]}
+
+
+def test_cells_run_again_or_shown_before_a_kernel_restart_are_not_updated(store):
+    store.report(("a", "show"), ("b", "update"))
+    run(store, "a", show("0%", "bar"))
+    run(store, "a", ("stream", {"name": "stdout", "text": "gone\n"}))
+    state = run(store, "b", update("100%", "bar"))
+    assert shown_texts(store, state) == {"a": ["gone\n"], "b": []}
+
+    run(store, "a", show("0%", "bar"), count=50)
+    state = run(store, "b", update("100%", "bar"), count=1)  # counts start again: a restart
+    assert shown_texts(store, state) == {"a": ["0%"], "b": []}
+
+
+def test_the_cells_remembered_per_display_are_bounded():
+    displays = Displays(1000, size=100)
+    for i in range(1000):
+        displays.note_shown("k", 1, f"cell-{i}", [{"transient": {"display_id": f"d{i % 7}"}}])
+    assert displays.entries == sum(len(cells) for cells in displays.shown.values()) <= 100
+    assert (1, "cell-999") in displays.shown[("k", "d5")], "the most recent stay"
 
 
 def test_restore_whole_state_and_one_cell(store):
