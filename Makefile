@@ -32,9 +32,12 @@ setup: $(VENV)/.setup-stamp
 	    || [ ! -f jupyter_branch/labextension/package.json ]; then \
 	  jlpm build; fi
 
+# The notebook is opened through the default URL, not as an argument: jupyter
+# lab resolves a NOTEBOOK argument against the working directory, not root_dir
+# (jupyter_server 2.21). The browser, and / on the server, land on the demo.
 lab: setup
 	$(BIN)/jupyter lab --ServerApp.root_dir=examples --ServerApp.ip=127.0.0.1 \
-	  --ServerApp.port=$(PORT) $(ROOT_FLAG) demo.ipynb
+	  --ServerApp.port=$(PORT) --LabApp.default_url=/lab/tree/demo.ipynb $(ROOT_FLAG)
 
 test: setup
 	$(MAKE) lint test-js test-python check-auth test-ui test-compat

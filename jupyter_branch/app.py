@@ -20,9 +20,11 @@ from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Float, Int, Unicode
 
 from .capture import wrap_connection_class
+from .coverage import Coverage, log_coverage, survey
 from .handlers import handlers
 from .paths import PathOutsideRoot, RootPaths
 from .recorder import Recorder
+from .server_documents import ServerDocuments
 from .service import HistoryService
 from .status import masked_url, remove_status, store_key, write_status
 from .store.engine import default_db_url, open_store, sqlite_path
@@ -102,6 +104,7 @@ class BranchApp(ExtensionApp):
     writer: Writer
     service: HistoryService
     recorder: Recorder | None = None
+    coverage: Coverage | None = None
 
     def initialize_settings(self) -> None:
         server = self.serverapp
@@ -145,11 +148,26 @@ class BranchApp(ExtensionApp):
                 )
             events.add_listener(schema_id=KERNEL_ACTIONS, listener=self.recorder.on_kernel_action)
         events.add_listener(schema_id=CONTENTS, listener=self._on_contents_event)
+        self.documents = ServerDocuments(
+            server.web_app.settings, self.paths.to_abs, self.service.report_document, loop=loop
+        )
+        if self.recorder is not None:
+            self.recorder.on_began = self.documents.flush_pending
+        # once every extension is loaded: the loop runs this before the first request
+        server.io_loop.add_callback(self.take_survey)
+
+    def take_survey(self) -> Coverage:
+        """Find (once) what this server lets us see; hook execute routes and documents."""
+        if self.coverage is None:
+            self.coverage = survey(self.serverapp, self.recorder, self.documents)
+            log_coverage(self.coverage)
+        return self.coverage
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers("/"))  # the server prepends its base_url
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        self.take_survey()
         self.watcher.start()
         if self.recorder is not None:
             self.recorder.start()
@@ -172,6 +190,7 @@ class BranchApp(ExtensionApp):
                 "refused": writer.refused_ops,
                 "problem": writer.problem,
                 "problem_since": writer.problem_since,
+                "coverage": self.coverage.as_dict() if self.coverage else None,
             }
         )
 
@@ -179,6 +198,7 @@ class BranchApp(ExtensionApp):
         if getattr(self, "_status", None) is not None:
             self._status.stop()
         remove_status()
+        self.documents.stop()
         if self.recorder is not None:
             await self.recorder.stop()
         self.watcher.stop()
@@ -197,11 +217,13 @@ class BranchApp(ExtensionApp):
             if action == "save" and path.endswith(".ipynb"):
                 abs_path = self.paths.to_abs(path)
                 self.watcher.saved(abs_path)
+                self.documents.flush_pending(abs_path)  # the edit first, then the save
                 self.writer.submit(History.record_file, abs_path, "save")
             elif action == "rename" and data.get("source_path"):
                 old = self.paths.to_abs(data["source_path"])
                 new = self.paths.to_abs(path)
                 self.watcher.renamed(old, new)
+                self.documents.renamed(old, new)
                 if self.recorder is not None:
                     self.recorder.note_rename(old, new)
                 self.writer.submit(History.rename, old, new)

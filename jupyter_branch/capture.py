@@ -9,11 +9,14 @@ sure the recorder watches the kernel before the browser's channels open, and
 holds an execute request (in order) for the few milliseconds our subscription
 needs to join after a kernel starts or restarts. Parsing
 failures are ignored: the kernel must get its message whatever we think of it.
+Nothing is assumed of the wrapped class: a method it lacks is not added, and
+each wrapped method passes its arguments on as it got them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 from typing import Any
@@ -26,14 +29,33 @@ from .recorder import Recorder, RequestInfo
 
 log = logging.getLogger("jupyter_branch")
 
-V1 = "v1.kernel.websocket.jupyter.org"
 HOLD_AT_MOST = 5.0  # seconds an execute request may wait for our subscription to join
 
 
-def parse_execute_request(subprotocol: str | None, ws_msg: Any) -> tuple[str, RequestInfo] | None:
-    """Return ``(msg_id, info)`` if ``ws_msg`` is an execute_request, else None."""
-    if subprotocol == V1 and isinstance(ws_msg, (bytes, bytearray, memoryview)):
-        channel, parts = deserialize_msg_from_ws_v1(bytes(ws_msg))
+def _looks_like_v1(frame: bytes) -> bool:
+    """Return True if ``frame`` has the v1 layout's offset table (checked before
+    reading it: a frame claiming 2**60 offsets must not make us count them)."""
+    if len(frame) < 8:
+        return False
+    count = int.from_bytes(frame[:8], "little")
+    if count < 2 or 8 * (count + 1) > len(frame):
+        return False
+    offsets = [int.from_bytes(frame[8 * i : 8 * (i + 1)], "little") for i in range(1, count + 1)]
+    return offsets == sorted(offsets) and offsets[-1] <= len(frame)
+
+
+def parse_execute_request(ws_msg: Any) -> tuple[str, RequestInfo] | None:
+    """Return ``(msg_id, info)`` if ``ws_msg`` is an execute_request, else None.
+
+    Binary frames are read as the v1 subprotocol, text as legacy JSON: the
+    frame's type tells which, so nothing is assumed about the connection.
+    Raises on a frame that is neither (the caller passes it on untouched).
+    """
+    if isinstance(ws_msg, (bytes, bytearray, memoryview)):
+        frame = bytes(ws_msg)
+        if not _looks_like_v1(frame):  # a legacy frame with buffers, or garbage
+            return None
+        channel, parts = deserialize_msg_from_ws_v1(frame)
         if channel != "shell" or len(parts) < 4:
             return None
         header = json.loads(parts[0])
@@ -42,8 +64,6 @@ def parse_execute_request(subprotocol: str | None, ws_msg: Any) -> tuple[str, Re
         metadata = json.loads(parts[2])
         content = json.loads(parts[3])
     else:
-        if isinstance(ws_msg, (bytes, bytearray)):
-            return None  # legacy binary frames carry buffers, never execute requests
         msg = json.loads(ws_msg)
         if msg.get("channel", "shell") != "shell":
             return None
@@ -62,20 +82,34 @@ def parse_execute_request(subprotocol: str | None, ws_msg: Any) -> tuple[str, Re
     )
 
 
+def _first_arg(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    if args:
+        return args[0]
+    return next(iter(kwargs.values()), None)
+
+
 def wrap_connection_class(base: type, recorder: Recorder) -> type:
-    """Return a subclass of ``base`` that reports execute_requests to ``recorder``."""
+    """Return a subclass of ``base`` that reports execute_requests to ``recorder``.
 
-    class BranchRecordingConnection(base):  # type: ignore[valid-type,misc]
-        _held: list[Any] | None = None
-        _release_task: Any = None
+    Only methods ``base`` has are wrapped, and each passes whatever it is given
+    on to ``base``'s own, whatever its signature: a class without ``prepare``
+    (jupyter-server-documents) stays without one.
+    """
+    overrides: dict[str, Any] = {"_jupyter_branch_wraps": base, "_held": None}
 
-        async def prepare(self) -> Any:
-            # watch the kernel before the browser's channels open
-            try:
-                recorder.ensure_watched(self.kernel_id)
-            except Exception as err:
-                log.debug("jupyter-branch: could not watch kernel %s: %s", self.kernel_id, err)
-            result = await super().prepare()
+    def watch(self: Any) -> None:
+        try:
+            recorder.ensure_watched(self.kernel_id)
+        except Exception as err:
+            log.debug("jupyter-branch: could not watch kernel: %s", err)
+
+    if callable(getattr(base, "prepare", None)):
+
+        async def prepare(self: Any, *args: Any, **kwargs: Any) -> Any:
+            watch(self)  # before the browser's channels open
+            result = base.prepare(self, *args, **kwargs)  # type: ignore[attr-defined]
+            if inspect.isawaitable(result):
+                result = await result
             handler = getattr(self, "websocket_handler", None)
             if handler is not None and getattr(handler, "connection", self) is not self:
                 # The browser left while this waited for the kernel (a tab closed or
@@ -85,13 +119,25 @@ def wrap_connection_class(base: type, recorder: Recorder) -> type:
                 raise Finish()
             return result
 
-        def handle_incoming_message(self, incoming_msg: Any) -> Any:
+        overrides["prepare"] = prepare
+
+    if callable(getattr(base, "connect", None)):
+
+        def connect(self: Any, *args: Any, **kwargs: Any) -> Any:
+            watch(self)
+            return base.connect(self, *args, **kwargs)  # type: ignore[attr-defined]
+
+        overrides["connect"] = connect
+
+    if callable(getattr(base, "handle_incoming_message", None)):
+
+        def handle_incoming_message(self: Any, *args: Any, **kwargs: Any) -> Any:
             if self._held is not None:  # holding: keep the browser's order
-                self._held.append(incoming_msg)
+                self._held.append((args, kwargs))
                 return None
             found = None
             try:
-                found = parse_execute_request(getattr(self, "subprotocol", None), incoming_msg)
+                found = parse_execute_request(_first_arg(args, kwargs))
                 if found is not None:
                     recorder.note_request(*found)
             except Exception as err:
@@ -99,20 +145,32 @@ def wrap_connection_class(base: type, recorder: Recorder) -> type:
             if found is not None and recorder.joining(self.kernel_id):
                 # our iopub subscription is (re)joining: a few ms after a start or
                 # restart. Hold the execution so none of its output is missed.
-                self._held = [incoming_msg]
+                self._held = [(args, kwargs)]
                 self._release_task = asyncio.ensure_future(self._release())
                 return None
-            return super().handle_incoming_message(incoming_msg)
+            return base.handle_incoming_message(self, *args, **kwargs)  # type: ignore[attr-defined]
 
-        async def _release(self) -> None:
+        async def _release(self: Any) -> None:
             await recorder.wait_joined(self.kernel_id, HOLD_AT_MOST)
             held, self._held = self._held or [], None
-            for msg in held:
+            for args, kwargs in held:
                 try:
-                    base.handle_incoming_message(self, msg)  # type: ignore[attr-defined]
+                    base.handle_incoming_message(self, *args, **kwargs)  # type: ignore[attr-defined]
                 except Exception:
                     log.exception("jupyter-branch: could not pass a held message to the kernel")
 
-    BranchRecordingConnection.__name__ = f"BranchRecording{base.__name__}"
-    BranchRecordingConnection.__qualname__ = BranchRecordingConnection.__name__
-    return BranchRecordingConnection
+        overrides["handle_incoming_message"] = handle_incoming_message
+        overrides["_release"] = _release
+
+    name = f"BranchRecording{base.__name__}"
+    return type(name, (base,), {**overrides, "__qualname__": name})
+
+
+def wrapped_by_us(cls: Any) -> bool:
+    """Return True if ``cls`` is (a subclass of) a class made by ``wrap_connection_class``."""
+    return isinstance(cls, type) and any("_jupyter_branch_wraps" in vars(k) for k in cls.__mro__)
+
+
+def sees_requests(cls: Any) -> bool:
+    """Return True if connections of ``cls`` show us the browser's execute requests."""
+    return wrapped_by_us(cls) and callable(getattr(cls, "handle_incoming_message", None))

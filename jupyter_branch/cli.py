@@ -42,6 +42,10 @@ def _service(args: argparse.Namespace) -> Iterator[Any]:
 
 
 def _abs(path: str) -> str:
+    """The history a command names: a notebook path as the shell sees it, or
+    ``kernel:<id>`` for runs on a kernel that had no notebook."""
+    if path.startswith("kernel:"):
+        return path
     from .paths import shell_abs_path
 
     return shell_abs_path(path)
@@ -164,6 +168,26 @@ def cmd_info(args: argparse.Namespace) -> int:
     for server in info["servers"]:
         problem = server.get("problem") or "recording normally"
         print(f"server {server['pid']:<6} {server['backlog']} writes waiting; {problem}")
+        coverage = server.get("coverage") or {}
+        for line in coverage.get("sees") or []:
+            print(f"  records  {line}")
+        for line in coverage.get("misses") or []:
+            print(f"  CANNOT   {line}")
+    return EXIT_OK
+
+
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        rows = service.notebooks()
+    if args.json:
+        json.dump(rows, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    for row in rows:
+        gone = "  (deleted)" if row["deleted"] else ""
+        print(f"{row['states']:>7} states  {_when(row['last'])}  {row['abs_path']}{gone}")
+    if not rows:
+        print("no history recorded")
     return EXIT_OK
 
 
@@ -216,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("state_a")
     p.add_argument("state_b")
     p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser(
+        "notebooks", help="every history: notebooks, and kernels that ran without one"
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_notebooks)
 
     p = sub.add_parser("info", help="where the store is, its size, counts")
     p.add_argument("--json", action="store_true")

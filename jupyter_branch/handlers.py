@@ -25,7 +25,7 @@ from tornado.web import HTTPError
 from . import __version__
 from .export import notebook_json, writable_notebook
 from .paths import PathOutsideRoot
-from .service import LOG_PAGE, BadRequest, document_cells_with_outputs
+from .service import LOG_PAGE, BadRequest, document_cells_with_outputs, validate_cells
 from .store.queries import Ambiguous, NotFound, SearchUnavailable
 from .store.writer import (
     BacklogFull,
@@ -74,8 +74,12 @@ class BranchHandler(ExtensionHandlerMixin, APIHandler):
 
     async def call(self, fn: Any, *args: Any) -> Any:
         """Run a service call off the event loop, mapping its errors to HTTP statuses."""
+        return await self.answer(asyncio.get_running_loop().run_in_executor(None, fn, *args))
+
+    async def answer(self, awaitable: Any) -> Any:
+        """Await a result (a writer operation's too), mapping errors to HTTP statuses."""
         try:
-            result = await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+            result = await awaitable
             if isinstance(result, concurrent.futures.Future):  # a writer operation
                 result = await asyncio.wrap_future(result)
             return result
@@ -122,6 +126,7 @@ class InfoHandler(BranchHandler):
                 "refused": writer.refused_ops,
             },
             "store": None,
+            "coverage": self.branch.take_survey().as_dict(),
         }
         try:
             answer["store"] = await self.call(self.service().info)
@@ -318,8 +323,18 @@ class DocumentHandler(BranchHandler):
         abs_path = self.notebook_path(body.get("path"))
         if not abs_path.endswith(".ipynb"):
             raise HTTPError(400, reason="only notebooks (.ipynb) have a history")
+        documents = self.branch.documents
+        if documents.holds(abs_path):
+            # the server's copy is the source; the browser's report says "now"
+            try:
+                expected = validate_cells(body.get("cells"))
+            except BadRequest as err:
+                raise HTTPError(400, reason=str(err)) from None
+            result = await self.answer(documents.report_now(abs_path, expected))
+            self.finish({**result, "source": "server"})
+            return
         result = await self.call(self.service().report_document, abs_path, body.get("cells"))
-        self.finish(result)
+        self.finish({**result, "source": "browser"})
 
 
 class RestoreHandler(BranchHandler):

@@ -20,6 +20,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 EVENTS = ("execute", "edit", "restore", "save", "external")
+KERNEL_PREFIX = "kernel:"
+
+
+def kernel_history_path(kernel_id: str) -> str:
+    """Return where executions on a kernel without a notebook are kept (``kernel:<id>``).
+
+    Not a file: its history has execute states with no cells, found with the
+    command line (``jupyter branch log kernel:<id>``).
+    """
+    return f"{KERNEL_PREFIX}{kernel_id}"
+
+
 CELL_TYPES = ("code", "markdown", "raw")
 HASH_SIZE = 16
 
@@ -159,9 +171,9 @@ def executed_cells(
     """Return Head's cells after one execution, and whether a cell took it.
 
     The executed cell gets the code as run and the outputs. ``deleted`` cells
-    (JupyterLab's ``deletedCells``) are dropped. An unknown cell id is appended
-    at the end: the document's order is learnt from the next report. Without a
-    cell id (a console or an API client) the cells stay as they are.
+    (JupyterLab's ``deletedCells``) are dropped. Without a cell id, or with one
+    the notebook has no cell for (a console, an API client with ids of its
+    own), the cells stay as they are: a client never invents cells.
     """
     gone = set(deleted)
     cells = [c for c in head if c.cell_id not in gone]
@@ -171,8 +183,17 @@ def executed_cells(
         if c.cell_id == cell_id:
             cells[i] = CellRef(cell_id, "code", code, outputs, execution_count, c.metadata)
             return cells, True
-    cells.append(CellRef(cell_id, "code", code, outputs, execution_count, None))
-    return cells, True
+    return cells, False
+
+
+def cell_with_code(cells: Sequence[CellRef], code: bytes) -> str | None:
+    """Return the id of the one code cell whose source is ``code`` (a hash), else None.
+
+    How an execution that names no cell (an agent, an API client) finds its
+    cell: only a unique match counts, never a guess between two.
+    """
+    found = [c.cell_id for c in cells if c.cell_type == "code" and c.source == code]
+    return found[0] if len(found) == 1 else None
 
 
 def restored_cells(

@@ -7,9 +7,12 @@ output area does, which is also what nbclient does when it writes a notebook:
   carriage returns and backspaces applied (progress bars stay one line);
 - ``clear_output`` empties the outputs, at once or (``wait``) when the next
   output arrives;
-- ``update_display_data`` rewrites every earlier output carrying that
-  ``display_id``; an id not found here is kept in ``display_updates`` so the
-  caller can apply it to other cells (display ids are global to a kernel).
+- display ids are global to a kernel (JupyterLab, nbclient): an
+  ``update_display_data``, or a new ``display_data``/``execute_result`` with a
+  ``display_id``, rewrites the data and metadata of every earlier output
+  carrying that id; the new display is then added, the update is not. The
+  last data of every id seen is kept in ``display_updates``, for the writer to
+  apply to the other cells that show it (``store/displays.py``).
 
 Each output is capped at ``max_output_bytes``. A stream past the cap keeps its
 head and its tail with a visible marker between them; a rich output past the
@@ -229,6 +232,7 @@ class OutputReplay:
         self.cap = int(max_output_bytes)
         self._items: list[dict[str, Any] | _StreamBuffer] = []
         self._clear_pending = False
+        self._shown: dict[str, list[int]] = {}  # display id -> indices in _items
         self.display_updates: dict[str, dict[str, Any]] = {}
         self.error: dict[str, Any] | None = None
         self.changed = False
@@ -248,8 +252,7 @@ class OutputReplay:
             if content.get("wait"):
                 self._clear_pending = True
             else:
-                self._items.clear()
-                self._clear_pending = False
+                self._clear()
             self.changed = True
             return
         if msg_type == "update_display_data":
@@ -258,8 +261,7 @@ class OutputReplay:
         if msg_type not in ("stream", "display_data", "execute_result", "error"):
             return
         if self._clear_pending:
-            self._items.clear()
-            self._clear_pending = False
+            self._clear()
         self.changed = True
         if msg_type == "stream":
             name = str(content.get("name", "stdout"))
@@ -296,33 +298,39 @@ class OutputReplay:
             }
             if msg_type == "execute_result":
                 out["execution_count"] = content.get("execution_count")
-            display_id = (content.get("transient") or {}).get("display_id")
+            out = cap_rich_output(out, self.cap)
+            display_id = _display_id(content)
             if display_id:
-                out["transient"] = {"display_id": str(display_id)}
-            self._items.append(cap_rich_output(out, self.cap))
+                # a new display with an id already shown updates it everywhere first
+                self._set_display(display_id, {"data": out["data"], "metadata": out["metadata"]})
+                out["transient"] = {"display_id": display_id}
+                self._shown.setdefault(display_id, []).append(len(self._items))
+            self._items.append(out)
+
+    def _clear(self) -> None:
+        self._items.clear()
+        self._shown.clear()
+        self._clear_pending = False
 
     def _update_display(self, content: dict[str, Any]) -> None:
-        display_id = (content.get("transient") or {}).get("display_id")
+        display_id = _display_id(content)
         if not display_id:
             return
-        found = False
-        for i, item in enumerate(self._items):
-            if (
-                isinstance(item, dict)
-                and (item.get("transient") or {}).get("display_id") == display_id
-            ):
-                updated = dict(item)
-                updated["data"] = as_mapping(content.get("data"))
-                updated["metadata"] = as_mapping(content.get("metadata"))
-                self._items[i] = cap_rich_output(updated, self.cap)
-                found = True
-        if found:
-            self.changed = True
-        else:
-            self.display_updates[str(display_id)] = {
-                "data": as_mapping(content.get("data")),
-                "metadata": as_mapping(content.get("metadata")),
-            }
+        update = {
+            "data": as_mapping(content.get("data")),
+            "metadata": as_mapping(content.get("metadata")),
+        }
+        self._set_display(display_id, cap_rich_output(update, self.cap))
+
+    def _set_display(self, display_id: str, update: dict[str, Any]) -> None:
+        """Give every output here carrying ``display_id`` the (capped) ``update``; keep it
+        for the other cells that show it."""
+        for i in self._shown.get(display_id, ()):
+            item = self._items[i]
+            if isinstance(item, dict):  # always: only rich outputs are indexed
+                self._items[i] = {**item, "data": update["data"], "metadata": update["metadata"]}
+                self.changed = True
+        self.display_updates[display_id] = update
 
     def outputs(self) -> list[dict[str, Any]]:
         """Return the outputs so far as nbformat-shaped dicts (a fresh list each call)."""
@@ -336,6 +344,12 @@ class OutputReplay:
             else:
                 result.append(item)
         return result
+
+
+def _display_id(content: dict[str, Any]) -> str | None:
+    transient = content.get("transient")
+    display_id = transient.get("display_id") if isinstance(transient, dict) else None
+    return str(display_id) if display_id else None
 
 
 def apply_display_update(

@@ -1,10 +1,21 @@
 """Capturing executions: kernel messages in, state-making calls to the writer out.
 
 The source of truth is an iopub subscription of our own on every kernel
-(``KernelTap``), made when the kernel starts and again after each restart, so
-outputs are recorded whether or not a browser is connected. What iopub lacks
-(the cell id, the cells deleted since the last run) comes from the browser's
-``execute_request``, which ``capture.py`` reports through ``note_request``.
+(``KernelTap``, tap.py), made when the kernel starts and again after each
+restart, so outputs are recorded whether or not a browser is connected. What
+iopub lacks, the cell and the notebook, comes, in order of trust, from:
+
+1. the browser's ``execute_request`` (``metadata.cellId``, ``deletedCells``),
+   which the kernel websocket wrapper (capture.py) reports through
+   ``note_request``;
+2. a server-side execute request (server_execution.py), reported through
+   ``expect`` and matched to the execution by its code when it begins;
+3. the writer, which gives a cell-less execution to the one code cell of the
+   notebook holding exactly that code (``History.record_execution``).
+
+The notebook is the request's document if it named one, else the kernel's
+notebook session; a kernel with none (a console, a bare API kernel) records
+under ``kernel:<kernel id>``, never nowhere.
 
 Nothing here waits on I/O: messages are parsed and replayed in memory, and
 finished executions and running outputs go, in order, through one queue to a
@@ -17,195 +28,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from collections import OrderedDict, deque
 from typing import Any
 
-from jupyter_client.session import Session
 from tornado.ioloop import PeriodicCallback
 
-from .model import Execution, status_of
-from .outputs import OUTPUT_MSG_TYPES, OutputReplay
+from .model import kernel_history_path
+from .outputs import OutputReplay
 from .paths import PathOutsideRoot, RootPaths
+from .server_execution import Expectation
 from .store.history import History
 from .store.writer import BacklogFull, StoreUnavailable, Writer
+from .tap import Capture, KernelTap, RequestInfo
 
 log = logging.getLogger("jupyter_branch")
 
 REQUEST_MEMORY = 10_000
+EXPECT_MEMORY = 1_000  # server-side requests per kernel waiting to run
+EXPECT_FOR = 3600.0  # seconds a server-side request may wait in its queue
 SESSION_TTL = 2.0
 RENAME_MEMORY = 30.0  # seconds a rename is applied to sessions that lag behind it
-
-
-@dataclass
-class RequestInfo:
-    """What the browser said about one execute_request."""
-
-    cell_id: str | None
-    code: str
-    deleted_cells: tuple[str, ...] = ()
-
-
-@dataclass
-class Capture:
-    """One execution being recorded."""
-
-    kernel_id: str
-    msg_id: str
-    started: float
-    replay: OutputReplay
-    code: str = ""
-    execution_count: int | None = None
-    cell_id: str | None = None
-    deleted_cells: tuple[str, ...] = ()
-    began: bool = False  # execute_input seen: the code ran (else it was aborted)
-    flushed_at: float = field(default_factory=time.monotonic)
-
-    def execution(self, paths: list[str], status: str, ended: float | None) -> Execution:
-        return Execution(
-            abs_path=paths[0] if paths else None,
-            kernel_id=self.kernel_id,
-            msg_id=self.msg_id,
-            cell_id=self.cell_id,
-            code=self.code,
-            outputs=self.replay.outputs(),
-            execution_count=self.execution_count,
-            status=status,
-            started=self.started,
-            ended=ended,
-            display_updates=dict(self.replay.display_updates),
-            deleted_cells=self.deleted_cells,
-        )
-
-
-class KernelTap:
-    """Our own iopub subscription on one kernel.
-
-    A new subscription misses what the kernel publishes before it has joined
-    (ZeroMQ's slow joiner), so the tap "nudges" the kernel with
-    ``kernel_info_request``s on a shell socket of its own until the first iopub
-    message arrives, as jupyter_server does for its websockets. ``joined`` is
-    awaited before a browser's execute requests are passed on (``capture.py``).
-    """
-
-    NUDGE_EVERY = 0.05
-    NUDGE_FOR = 60.0
-
-    def __init__(self, recorder: Recorder, kernel_id: str, km: Any) -> None:
-        self.recorder = recorder
-        self.kernel_id = kernel_id
-        self.km = km
-        self.session = Session(config=km.session.config, key=km.session.key)
-        self.port = getattr(km, "iopub_port", None)
-        self.stream = km.connect_iopub()
-        self.stream.on_recv(self.on_recv)
-        self.captures: dict[str, Capture] = {}
-        self.bad_messages = 0
-        self.joined = asyncio.Event()
-        self._shell: Any = None
-        self._nudger: asyncio.Task[None] | None = None
-        self.rejoin()
-
-    def rejoin(self) -> None:
-        """Forget that we joined (the kernel restarted) and nudge until iopub speaks again."""
-        self.joined.clear()
-        if self._nudger is None or self._nudger.done():
-            self._nudger = asyncio.ensure_future(self._nudge())
-
-    async def _nudge(self) -> None:
-        deadline = time.monotonic() + self.NUDGE_FOR
-        try:
-            self._shell = self.km.connect_shell()
-            self._shell.on_recv(lambda _msg: None)  # drain our kernel_info replies
-            while not self.joined.is_set() and time.monotonic() < deadline:
-                self.session.send(self._shell, "kernel_info_request")
-                try:
-                    await asyncio.wait_for(self.joined.wait(), self.NUDGE_EVERY)
-                except TimeoutError:
-                    continue
-        except Exception as err:
-            log.warning("jupyter-branch: could not nudge kernel %s: %s", self.kernel_id, err)
-        finally:
-            if self._shell is not None and not self._shell.closed():
-                self._shell.close()
-            self._shell = None
-
-    async def wait_joined(self, timeout: float) -> bool:
-        try:
-            await asyncio.wait_for(self.joined.wait(), timeout)
-            return True
-        except TimeoutError:
-            return False
-
-    def close(self) -> None:
-        if self._nudger is not None:
-            self._nudger.cancel()
-        if not self.stream.closed():
-            self.stream.close()
-
-    def on_recv(self, msg_list: list[bytes]) -> None:
-        self.joined.set()
-        try:
-            # [signature, header, parent_header, metadata, content, buffers...]. Only
-            # what answers an execute_request matters, so the parent header is read
-            # first and nothing else is parsed for the rest. Signatures are not
-            # checked: this socket is subscribed to the kernel's own publisher, and
-            # only the kernel can send on it.
-            _, fed = self.session.feed_identities(msg_list)
-            parent = self.session.unpack(fed[2])
-            if not isinstance(parent, dict) or parent.get("msg_type") != "execute_request":
-                return
-            msg = {
-                "header": self.session.unpack(fed[1]),
-                "parent_header": parent,
-                "content": self.session.unpack(fed[4]),
-            }
-            self.handle(msg)
-        except Exception as err:  # malformed or unexpected: never let it reach the kernel path
-            self.bad_messages += 1
-            if self.bad_messages in (1, 10, 100, 1000):
-                log.warning(
-                    "jupyter-branch: ignored a malformed message from kernel %s (%d so far): %s",
-                    self.kernel_id,
-                    self.bad_messages,
-                    err,
-                )
-
-    def handle(self, msg: dict[str, Any]) -> None:
-        parent = msg.get("parent_header") or {}
-        if parent.get("msg_type") != "execute_request":
-            return
-        parent_id = str(parent.get("msg_id"))
-        msg_type = msg["header"].get("msg_type")
-        content = msg.get("content") or {}
-        capture = self.captures.get(parent_id)
-        if capture is None:
-            if msg_type == "status" and content.get("execution_state") == "idle":
-                return
-            capture = self.recorder.new_capture(self.kernel_id, parent_id)
-            self.captures[parent_id] = capture
-        if msg_type == "execute_input":
-            capture.began = True
-            code = content.get("code")
-            if isinstance(code, str):
-                capture.code = code
-            count = content.get("execution_count")
-            capture.execution_count = count if isinstance(count, int) else None
-        elif msg_type in OUTPUT_MSG_TYPES:
-            capture.replay.add(msg_type, content)
-            if msg_type == "execute_result" and capture.execution_count is None:
-                count = content.get("execution_count")
-                capture.execution_count = count if isinstance(count, int) else None
-        elif msg_type == "status" and content.get("execution_state") == "idle":
-            del self.captures[parent_id]
-            status = status_of(capture.replay.error, capture.began)
-            self.recorder.finish(capture, status)
-
-    def abandon(self, status: str = "died") -> None:
-        """Finish every running execution (the kernel restarted, died or shut down)."""
-        for capture in list(self.captures.values()):
-            self.recorder.finish(capture, status)
-        self.captures.clear()
 
 
 class Recorder:
@@ -229,6 +71,9 @@ class Recorder:
         self.progress_interval = progress_interval
         self.taps: dict[str, KernelTap] = {}
         self.requests: OrderedDict[str, RequestInfo] = OrderedDict()
+        # told when an execution begins, with its notebook if known (documents flush)
+        self.on_began: Any = lambda _abs_path=None: None
+        self.expected: dict[str, deque[Expectation]] = {}
         self._queue: asyncio.Queue[tuple[str, Capture, str | None]] = asyncio.Queue()
         self._session_cache: dict[str, tuple[float, list[str]]] = {}
         self._renames: list[tuple[float, str, str]] = []
@@ -378,14 +223,53 @@ class Recorder:
         if len(self.requests) > REQUEST_MEMORY:
             self.requests.popitem(last=False)
 
+    def expect(self, kernel_id: str, expectation: Expectation) -> None:
+        """Remember a server-side request to run a cell on a kernel (on the message path)."""
+        queue = self.expected.setdefault(kernel_id, deque(maxlen=EXPECT_MEMORY))
+        queue.append(expectation)
+
+    def note_server_request(self, kernel_id: str, found: list[Expectation]) -> None:
+        for expectation in found:
+            if expectation.api_path is not None:
+                try:
+                    expectation.api_path = self.paths.to_abs(expectation.api_path)
+                except PathOutsideRoot:
+                    expectation.api_path = None
+            self.expect(kernel_id, expectation)
+
     def new_capture(self, kernel_id: str, msg_id: str) -> Capture:
         capture = Capture(kernel_id, msg_id, time.time(), OutputReplay(self.max_output_bytes))
         info = self.requests.pop(msg_id, None)
         if info is not None:
+            capture.from_browser = True
             capture.cell_id = info.cell_id
             capture.code = info.code
             capture.deleted_cells = info.deleted_cells
         return capture
+
+    def began(self, capture: Capture) -> None:
+        """An execution began (``execute_input``): match it to a server-side request."""
+        self._attribute(capture)
+        try:
+            self.on_began(capture.abs_path)
+        except Exception as err:
+            log.debug("jupyter-branch: could not note the start of an execution: %s", err)
+
+    def _attribute(self, capture: Capture) -> None:
+        if capture.from_browser and capture.cell_id:
+            return
+        queue = self.expected.get(capture.kernel_id)
+        if not queue:
+            return
+        now = time.monotonic()
+        while queue and now - queue[0].at > EXPECT_FOR:
+            queue.popleft()
+        for i, expectation in enumerate(queue):
+            if expectation.matches(capture.code):
+                del queue[i]
+                capture.cell_id = capture.cell_id or expectation.cell_id
+                capture.abs_path = expectation.api_path
+                return
 
     def finish(self, capture: Capture, status: str) -> None:
         self.finished += 1
@@ -445,7 +329,11 @@ class Recorder:
         while True:
             kind, capture, status = await self._queue.get()
             try:
-                paths = await self.kernel_paths(capture.kernel_id)
+                paths = [capture.abs_path] if capture.abs_path else []
+                if not paths:
+                    paths = await self.kernel_paths(capture.kernel_id)
+                if not paths:  # a console or bare kernel: recorded under the kernel
+                    paths = [kernel_history_path(capture.kernel_id)]
                 if kind == "finish":
                     ex = capture.execution(paths, status or "ok", time.time())
                     self.writer.submit(History.record_execution, ex)

@@ -85,6 +85,14 @@ export interface IInfo {
   version: string;
 
   /**
+   * what this server lets jupyter-branch record, and what not, in plain words
+   */
+  coverage: {
+    sees: string[];
+    misses: string[];
+  };
+
+  /**
    * false when the store is failing; message says why
    */
   ok: boolean;
@@ -395,6 +403,11 @@ export interface IDocumentReply {
    * head moved to an earlier state with the same sources
    */
   moved: boolean;
+
+  /**
+   * whose cells were recorded: the report's (browser), or, where the server holds the notebook as a document (real-time collaboration), the server's copy read when the report came (server)
+   */
+  source: 'browser' | 'server';
 }
 
 /**

@@ -3,7 +3,9 @@
 It creates a notebook session over REST, opens the kernel websocket with the
 ``v1.kernel.websocket.jupyter.org`` subprotocol (binary frames), and sends
 ``execute_request``s whose metadata carries ``cellId`` as JupyterLab's cell
-executor does. Nothing here is mocked: the server and the kernel are real.
+executor does. Like JupyterLab's document reporter, it tells the server its
+cells (ids, types, sources) right before it runs one (``run``). Nothing here
+is mocked: the server and the kernel are real.
 """
 
 from __future__ import annotations
@@ -34,8 +36,13 @@ def unpack_v1(frame: bytes) -> tuple[str, dict[str, Any]]:
     return channel, {key: json.loads(parts[i]) for i, key in enumerate(KEYS)}
 
 
-def execute_request(code: str, cell_id: str | None, session: str) -> dict[str, Any]:
-    """An execute_request as JupyterLab's notebook sends it (``cellId`` metadata)."""
+def execute_request(
+    code: str, cell_id: str | None, session: str, stop_on_error: bool = True
+) -> dict[str, Any]:
+    """An execute_request as JupyterLab's notebook sends it (``cellId`` metadata).
+
+    JupyterLab sends ``stop_on_error: false`` for a cell tagged ``raises-exception``.
+    """
     header = {
         "msg_id": uuid.uuid4().hex,
         "msg_type": "execute_request",
@@ -50,7 +57,7 @@ def execute_request(code: str, cell_id: str | None, session: str) -> dict[str, A
         "store_history": True,
         "user_expressions": {},
         "allow_stdin": False,
-        "stop_on_error": True,
+        "stop_on_error": stop_on_error,
     }
     metadata = {"cellId": cell_id} if cell_id else {}
     return {"header": header, "parent_header": {}, "metadata": metadata, "content": content}
@@ -84,8 +91,18 @@ class LabLikeClient:
         self.client_session = uuid.uuid4().hex
         self.ws: Any = None
         self._pending: Any = None  # a read kept across timeouts, so no frame is lost
+        self.cells: list[dict[str, str]] = []  # the document as this "browser" holds it
 
     async def start(self) -> LabLikeClient:
+        """Open the notebook (its cells, if the file exists) and its session and kernel."""
+        found = await self.jp_fetch("api", "contents", self.path, raise_error=False)
+        if found.code == 200:
+            content = json.loads(found.body)["content"]
+            self.cells = [
+                {"id": c["id"], "cell_type": c["cell_type"], "source": c["source"]}
+                for c in content["cells"]
+                if "id" in c
+            ]
         body = {"path": self.path, "type": "notebook", "name": "", "kernel": {"name": "python3"}}
         r = await self.jp_fetch("api", "sessions", method="POST", body=json.dumps(body))
         session = json.loads(r.body)
@@ -108,8 +125,32 @@ class LabLikeClient:
             self.ws.close()
             self.ws = None
 
-    def send_execute(self, code: str, cell_id: str | None) -> str:
-        msg = execute_request(code, cell_id, self.client_session)
+    async def report(self) -> None:
+        """Tell the server the document's cells, as JupyterLab's reporter does."""
+        body = {"path": self.path, "cells": self.cells}
+        await self.jp_fetch(
+            "jupyter-branch", "api", "document", method="POST", body=json.dumps(body)
+        )
+
+    def edit(self, cell_id: str, source: str) -> None:
+        """Change a cell's source in this browser's document (reported with the next run)."""
+        next(c for c in self.cells if c["id"] == cell_id)["source"] = source
+
+    async def run(self, code: str, cell_id: str | None, stop_on_error: bool = True) -> str:
+        """Set the cell's source to ``code`` (adding the cell at the end if new), report
+        the document, then send the execution, as JupyterLab does; return its msg_id."""
+        if cell_id is not None:
+            cell = next((c for c in self.cells if c["id"] == cell_id), None)
+            if cell is None:
+                self.cells.append({"id": cell_id, "cell_type": "code", "source": code})
+            else:
+                cell["source"] = code
+            await self.report()
+        return self.send_execute(code, cell_id, stop_on_error)
+
+    def send_execute(self, code: str, cell_id: str | None, stop_on_error: bool = True) -> str:
+        """Send an execution without reporting the document first (an API client)."""
+        msg = execute_request(code, cell_id, self.client_session, stop_on_error)
         self.ws.write_message(pack_v1("shell", msg), binary=True)
         return str(msg["header"]["msg_id"])
 
@@ -180,5 +221,8 @@ class LabLikeClient:
         await self.jp_fetch("api", "kernels", self.kernel_id, "restart", method="POST", body="{}")
         await self.wait_ready()
 
-    async def execute(self, code: str, cell_id: str | None = None) -> list[dict[str, Any]]:
-        return await self.wait_idle(self.send_execute(code, cell_id))
+    async def execute(
+        self, code: str, cell_id: str | None = None, stop_on_error: bool = True
+    ) -> list[dict[str, Any]]:
+        """Run a cell as JupyterLab does and wait until the kernel is idle for it."""
+        return await self.wait_idle(await self.run(code, cell_id, stop_on_error))

@@ -22,9 +22,10 @@ from sqlalchemy import Connection, bindparam, func, select
 
 from .. import model
 from ..model import CellRef, Execution, ReportedCell
-from ..outputs import apply_display_update, clean_output
+from ..outputs import clean_output
 from .blobs import pack_running, unpack_running
 from .content import ContentWriter, load_refs, load_versions, read_json
+from .displays import Displays
 from .schema import notebooks, running, state_cells, states
 
 log = logging.getLogger("jupyter_branch")
@@ -52,7 +53,6 @@ _STATE_OPTIONAL = (
     "preview",
     "label",
 )
-DISPLAY_CACHE = 4096
 
 
 @dataclass
@@ -87,14 +87,14 @@ class History:
         self.notebooks: OrderedDict[str, int] = OrderedDict()  # live notebooks by path
         self.progressed: set[str] = set()  # executions with a `running` row
         self.aliases: dict[int, dict[str, str]] = {}  # notebook -> {JupyterLab's id: ours}
-        self.displays: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
-        self.reported: set[int] = set()
+        self.displays = Displays(max_output_bytes)
 
     def forget(self) -> None:
         """Drop caches after a rolled-back transaction."""
         self.heads.clear()
         self.notebooks.clear()
         self.content.forget()
+        self.displays.forget_counts()
 
     # -- notebooks and heads -------------------------------------------------
 
@@ -227,7 +227,6 @@ class History:
         """
         nb_id = self.notebook_id(conn, abs_path)
         assert nb_id is not None
-        self.reported.add(nb_id)
         head = self.head(conn, nb_id)
         reported = []
         for cell in cells:
@@ -289,20 +288,14 @@ class History:
         outputs_id, outputs_hash = self.content.put_json(conn, ex.outputs)
         cell_id = self._alias(nb_id, head, ex.cell_id)
         deleted = [self._alias(nb_id, head, c) or c for c in ex.deleted_cells]
-        known = {c.cell_id for c in head.cells}
-        if cell_id and cell_id not in known and nb_id in self.reported:
-            # the document is reported and has no such cell: a console on this kernel
-            cell_id = None
+        if cell_id not in {c.cell_id for c in head.cells}:
+            # no cell of this notebook (a console, a client's own ids): the one
+            # cell holding exactly this code, else no cell
+            cell_id = model.cell_with_code(head.cells, code_hash)
         cells, _ = model.executed_cells(
             head.cells, cell_id, code_hash, outputs_hash, ex.execution_count, deleted
         )
-        cells = self._apply_display_updates(conn, ex.kernel_id, nb_id, cells, ex.display_updates)
-        for out in ex.outputs:
-            display_id = (out.get("transient") or {}).get("display_id")
-            if display_id and cell_id:
-                self.displays[(ex.kernel_id, display_id)] = (nb_id, cell_id)
-                if len(self.displays) > DISPLAY_CACHE:
-                    self.displays.popitem(last=False)
+        cells = self._apply_display_updates(conn, ex, nb_id, cell_id, cells)
         return self.make_state(
             conn,
             nb_id,
@@ -310,7 +303,7 @@ class History:
             cells,
             parent=head,
             created=ex.ended or time.time(),
-            cell_id=cell_id or ex.cell_id,
+            cell_id=cell_id,
             execution_count=ex.execution_count,
             status=ex.status,
             started=ex.started,
@@ -322,34 +315,60 @@ class History:
         )
 
     def _apply_display_updates(
-        self,
-        conn: Connection,
-        kernel_id: str,
-        nb_id: int,
-        cells: list[CellRef],
-        updates: dict[str, dict[str, Any]],
+        self, conn: Connection, ex: Execution, nb_id: int, cell_id: str | None, cells: list[CellRef]
     ) -> list[CellRef]:
-        for display_id, update in updates.items():
-            target = self.displays.get((kernel_id, display_id))
-            if target is None or target[0] != nb_id:
-                continue
-            for i, cell in enumerate(cells):
-                if cell.cell_id != target[1] or cell.outputs is None:
-                    continue
-                blob_id = self.content.blob_id(conn, cell.outputs)
-                outputs = read_json(conn, blob_id) or []
-                updated = apply_display_update(outputs, display_id, update, self.max_output_bytes)
-                if updated is not None:
-                    _, digest = self.content.put_json(conn, updated)
-                    cells[i] = CellRef(
-                        cell.cell_id,
-                        cell.cell_type,
-                        cell.source,
-                        digest,
-                        cell.execution_count,
-                        cell.metadata,
-                    )
+        """Return ``cells`` with the displays this execution updated (see ``store/displays.py``).
+
+        The running cell's outputs are new and already updated by the replay;
+        other cells of this notebook are updated in the execute state, and each
+        other notebook whose Head shows an updated display gets a state of its own.
+        """
+        self.displays.note_execution(ex.kernel_id, ex.execution_count)
+        if ex.display_updates:
+            found = self.displays.targets(ex.kernel_id, ex.display_updates)
+            wanted = found.pop(nb_id, {})
+            wanted.pop(cell_id or "", None)
+            if wanted:
+                cells = self.displays.updated_cells(
+                    conn, self.content, ex.kernel_id, nb_id, cells, wanted
+                )
+            for other, wanted_there in found.items():
+                self._update_displays_elsewhere(conn, other, wanted_there, ex)
+        self.displays.note_shown(ex.kernel_id, nb_id, cell_id, ex.outputs)
         return cells
+
+    def _update_displays_elsewhere(
+        self, conn: Connection, nb_id: int, wanted: dict[str, Any], ex: Execution
+    ) -> None:
+        """Update displays in another notebook on the kernel: a state recording the
+        execution that changed them, its cells left as they are (as a console's)."""
+        live = conn.execute(
+            select(notebooks.c.id).where(notebooks.c.id == nb_id, notebooks.c.deleted.is_(None))
+        ).first()
+        if live is None:
+            return
+        head = self.head(conn, nb_id)
+        cells = self.displays.updated_cells(
+            conn, self.content, ex.kernel_id, nb_id, list(head.cells), wanted
+        )
+        if model.same_cells(cells, head.cells):
+            return
+        self.make_state(
+            conn,
+            nb_id,
+            "execute",
+            cells,
+            parent=head,
+            created=ex.ended or time.time(),
+            execution_count=ex.execution_count,
+            status=ex.status,
+            started=ex.started,
+            ended=ex.ended,
+            code_blob=self.content.put_text(conn, ex.code)[0],
+            outputs_blob=self.content.put_json(conn, ex.outputs)[0],
+            kernel_id=ex.kernel_id,
+            preview=model.preview(ex.code),
+        )
 
     def record_progress(self, conn: Connection, ex: Execution) -> None:
         """Keep a running execution's outputs so far (replacing the previous ones)."""
@@ -400,15 +419,15 @@ class History:
             )
         metadata = nb.get("metadata") or {}
         metadata_blob, _ = self.content.put_json(conn, metadata)
-        same_metadata = metadata_blob == head.metadata_blob or (
-            head.metadata_blob is None and not metadata
-        )
-        if (
-            head.state_id is not None
-            and same_metadata
-            and self._same_content(conn, head.cells, cells)
-        ):
-            return None
+        if head.state_id is not None:
+            # Nothing a user made changed: no state. A save (what the open document
+            # holds, whose runs and edits are recorded already) counts its sources
+            # only; a change from outside counts outputs too. Metadata alone never
+            # counts (opening a notebook adds some, a collaborative save too).
+            if event == "save" and model.sources_key(cells) == head.sources_key:
+                return None
+            if self._same_content(conn, head.cells, cells):
+                return None
         preview = preview or ("saved in Jupyter" if event == "save" else "changed on disk")
         return self.make_state(
             conn, nb_id, event, cells, parent=head, metadata_blob=metadata_blob, preview=preview
@@ -453,9 +472,10 @@ class History:
         return CellRef(str(cell_id), cell_type, source_hash, outputs_hash, count, metadata_hash)
 
     def _same_content(self, conn: Connection, a: Sequence[CellRef], b: Sequence[CellRef]) -> bool:
-        """Compare cells as a file would hold them (outputs without transient ids)."""
-        if [(c.cell_id, c.cell_type, c.source, c.metadata) for c in a] != [
-            (c.cell_id, c.cell_type, c.source, c.metadata) for c in b
+        """Compare cells as a file would hold them (outputs without transient ids), but
+        not their metadata."""
+        if [(c.cell_id, c.cell_type, c.source) for c in a] != [
+            (c.cell_id, c.cell_type, c.source) for c in b
         ]:
             return False
         for x, y in zip(a, b, strict=True):

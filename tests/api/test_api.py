@@ -143,14 +143,14 @@ async def test_document_reports_create_then_move_head_back(rest, jp_root_dir):
     edit = await report(rest, path, code("a", "x = 2"))
     assert edit["created"] is True and edit["moved"] is False
     again = await report(rest, path, code("a", "x = 2"))
-    assert again == {"head": edit["head"], "created": False, "moved": False}
+    assert again == {"head": edit["head"], "created": False, "moved": False, "source": "browser"}
     body = await tree(rest, path)
     assert len(body["states"]) == 2 and body["head"] == edit["head"]
     made = body["states"][1]
     assert (made["parent"], made["event"], made["cell_id"]) == (saved["id"], "edit", "a")
 
     back = await report(rest, path, code("a", "x = 1"))  # ctrl-z
-    assert back == {"head": saved["id"], "created": False, "moved": True}
+    assert back == {"head": saved["id"], "created": False, "moved": True, "source": "browser"}
     body = await tree(rest, path)
     assert len(body["states"]) == 2 and body["head"] == saved["id"]
 

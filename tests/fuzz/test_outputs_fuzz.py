@@ -143,8 +143,10 @@ def jupyterlab_model(messages: list[tuple[str, Any]]) -> tuple[list[Any], dict[s
 
     A stream merges into the last output if that is a stream of the same name;
     ``clear_output`` empties now, or (``wait``) when the next output arrives;
-    ``update_display_data`` rewrites this cell's outputs with that display id, and
-    is left for other cells when there is none.
+    ``update_display_data``, and a new display with an id, rewrite this cell's
+    outputs with that display id; the last data of each id is left for other cells
+    (display ids are global to a kernel, as nbclient and JupyterLab's kernel
+    connection treat them).
     """
     items: list[Any] = []
     pending = False
@@ -157,11 +159,10 @@ def jupyterlab_model(messages: list[tuple[str, Any]]) -> tuple[list[Any], dict[s
                 items, pending = [], False
         elif kind == "update_display_data":
             did = c["transient"]["display_id"]
-            hits = [i for i in items if isinstance(i, dict) and i.get("display_id") == did]
-            for i in hits:
-                i["data"], i["metadata"] = c["data"], c["metadata"]
-            if not hits:
-                elsewhere[did] = {"data": c["data"], "metadata": c["metadata"]}
+            for i in items:
+                if isinstance(i, dict) and i.get("display_id") == did:
+                    i["data"], i["metadata"] = c["data"], c["metadata"]
+            elsewhere[did] = {"data": c["data"], "metadata": c["metadata"]}
         else:
             if pending:
                 items, pending = [], False
@@ -174,12 +175,18 @@ def jupyterlab_model(messages: list[tuple[str, Any]]) -> tuple[list[Any], dict[s
             elif kind == "error":
                 items.append({"output_type": "error", "ename": c["ename"]})
             else:
+                did = c["transient"].get("display_id")
+                if did:
+                    for i in items:
+                        if isinstance(i, dict) and i.get("display_id") == did:
+                            i["data"], i["metadata"] = c["data"], c["metadata"]
+                    elsewhere[did] = {"data": c["data"], "metadata": c["metadata"]}
                 items.append(
                     {
                         "output_type": kind,
                         "data": c["data"],
                         "metadata": c["metadata"],
-                        "display_id": c["transient"].get("display_id"),
+                        "display_id": did,
                     }
                 )
     return items, elsewhere

@@ -59,7 +59,7 @@ async def test_browser_disconnect_mid_run_keeps_every_line(jp_fetch, jp_ws_fetch
         "    print(f'step {i}', flush=True)\n"
         "    time.sleep(0.1)\n"
     )
-    client.send_execute(code, "cell-long")
+    await client.run(code, "cell-long")
     await asyncio.sleep(0.8)
     client.close()  # the tab closes while the cell runs
     (state,) = await executes(api, path, 1)
@@ -83,8 +83,10 @@ async def test_re_executions_keep_every_output_and_statuses(
         assert [s["status"] for s in states] == ["ok", "ok", "ok", "ok", "error"]
         code, body = await api("cells/cell-p", path=path)
         assert code == 200
-        texts = [v["cell"]["outputs"][0]["text"] for v in body["versions"]]
+        runs = [v for v in body["versions"] if v["state"]["event"] == "execute"]
+        texts = [v["cell"]["outputs"][0]["text"] for v in runs]
         assert texts == ["n is 3\n", "n is 2\n", "n is 1\n"]
+        assert body["versions"][-1]["state"]["event"] == "edit", "the cell was typed first"
         _, err = await api(f"states/{states[-1]['id']}", path=path)
         assert err["outputs"][0]["ename"] == "ZeroDivisionError"
     finally:
@@ -98,7 +100,7 @@ async def test_kernel_restart_keeps_recording_and_marks_the_interrupted_run(
     client = await LabLikeClient(jp_fetch, jp_ws_fetch, path).start()
     try:
         await client.execute("print('before')", "cell-1")
-        client.send_execute("import time\nprint('working', flush=True)\ntime.sleep(30)", "cell-2")
+        await client.run("import time\nprint('working', flush=True)\ntime.sleep(30)", "cell-2")
         await asyncio.sleep(1.5)
         await client.restart()
         await client.execute("print('after restart')", "cell-3")
@@ -122,7 +124,7 @@ async def test_a_kernel_that_dies_mid_run_is_recorded_as_died(
     client = await LabLikeClient(jp_fetch, jp_ws_fetch, path).start()
     try:
         code = "import os, time\nprint('last words', flush=True)\ntime.sleep(0.5)\nos._exit(1)"
-        client.send_execute(code, "cell-x")
+        await client.run(code, "cell-x")
         (state,) = await executes(api, path, 1)  # the server restarts the dead kernel
         assert state["status"] == "died"
         _, detail = await api(f"states/{state['id']}", path=path)
@@ -144,6 +146,7 @@ async def test_history_follows_a_rename_made_in_jupyter(jp_fetch, jp_ws_fetch, j
         new = "sub/new name.ipynb"
         (jp_root_dir / "sub").mkdir()
         await jp_fetch("api", "contents", path, method="PATCH", body=json.dumps({"path": new}))
+        client.path = new  # the open document follows its file
         await jp_fetch(
             "api", "sessions", client.session_id, method="PATCH", body=json.dumps({"path": new})
         )
@@ -242,6 +245,7 @@ async def test_a_run_between_file_rename_and_session_update_follows_the_rename(
         new = "named.ipynb"
         # JupyterLab renames the file, and only then moves the kernel's session
         await jp_fetch("api", "contents", path, method="PATCH", body=json.dumps({"path": new}))
+        client.path = new  # the open document follows its file
         await client.execute("print('in between')", "c1")
         await jp_fetch(
             "api", "sessions", client.session_id, method="PATCH", body=json.dumps({"path": new})

@@ -59,12 +59,21 @@ def test_an_execution_replaces_its_cell_and_drops_deleted_cells():
     assert cells[1] == CellRef("b", "code", hash_text("y = 20"), hash_json(["20"]), 7)
 
 
-def test_an_execution_of_an_unknown_cell_is_appended_and_one_without_id_changes_nothing():
+def test_an_execution_of_an_unknown_cell_or_of_no_cell_changes_no_cell():
     head = [code("a", "x = 1")]
     cells, took = model.executed_cells(head, "new", hash_text("1"), EMPTY_OUTPUTS, 1)
-    assert took and [c.cell_id for c in cells] == ["a", "new"]
+    assert not took and cells == head, "a client's own cell ids never become cells"
     cells, took = model.executed_cells(head, None, hash_text("1"), EMPTY_OUTPUTS, 1)
     assert not took and cells == head
+
+
+def test_only_a_unique_code_match_names_the_cell_of_an_execution():
+    cells = [code("a", "x = 1"), code("b", "y"), code("c", "x = 1")]
+    cells.append(CellRef("m", "markdown", hash_text("z")))
+    assert model.cell_with_code(cells, hash_text("y")) == "b"
+    assert model.cell_with_code(cells, hash_text("x = 1")) is None, "two cells: no guess"
+    assert model.cell_with_code(cells, hash_text("z")) is None, "markdown does not run"
+    assert model.cell_with_code(cells, hash_text("nope")) is None
 
 
 def test_restoring_one_cell_brings_it_back_in_place_even_when_deleted():

@@ -43,16 +43,51 @@ def test_clear_output_now_and_with_wait():
     assert [o["text"] for o in r.outputs()] == ["new\n"]
 
 
+def shown(text: str, display_id: str, kind: str = "display_data") -> tuple[str, dict]:
+    content = {
+        "data": {"text/plain": text},
+        "metadata": {},
+        "transient": {"display_id": display_id},
+    }
+    if kind == "execute_result":
+        content["execution_count"] = 1
+    return kind, content
+
+
+def texts(r: OutputReplay) -> list[str | None]:
+    return [o.get("data", {}).get("text/plain") for o in r.outputs()]
+
+
 def test_update_display_data_rewrites_every_output_with_that_id():
-    shown = {"data": {"text/plain": "0%"}, "metadata": {}, "transient": {"display_id": "bar"}}
-    r = replay(("display_data", shown), stream("x\n"), ("display_data", shown))
-    r.add(
-        "update_display_data",
-        {"data": {"text/plain": "100%"}, "metadata": {}, "transient": {"display_id": "bar"}},
-    )
-    texts = [o.get("data", {}).get("text/plain") for o in r.outputs()]
-    assert texts == ["100%", None, "100%"]
-    assert r.display_updates == {}
+    r = replay(shown("0%", "bar"), stream("x\n"), shown("0%", "bar"))
+    r.add("update_display_data", shown("100%", "bar")[1])
+    assert texts(r) == ["100%", None, "100%"]
+    # other cells may show it too: the update is kept for them as well
+    assert r.display_updates == {"bar": {"data": {"text/plain": "100%"}, "metadata": {}}}
+
+
+def test_a_new_display_with_an_id_already_shown_updates_it_then_is_added():
+    # nbclient's update-display-id.ipynb: display(2, "here"), display(3, "there"),
+    # display(4, "here") shows 4, 3, 4
+    r = replay(shown("2", "here"), shown("3", "there"), shown("4", "here"))
+    assert texts(r) == ["4", "3", "4"]
+    r.add(*shown("5", "here", "execute_result"))
+    assert texts(r) == ["5", "3", "5", "5"]
+    assert r.outputs()[3]["output_type"] == "execute_result", "the new one keeps its type"
+    assert r.display_updates == {
+        "here": {"data": {"text/plain": "5"}, "metadata": {}},
+        "there": {"data": {"text/plain": "3"}, "metadata": {}},
+    }, "the last data of every id, for the cells that showed it before this run"
+
+
+def test_a_cleared_display_is_not_updated_but_its_update_is_kept_for_other_cells():
+    r = replay(shown("a", "d"), ("clear_output", {"wait": False}), stream("x\n"))
+    r.add("update_display_data", shown("b", "d")[1])
+    assert r.outputs() == [{"output_type": "stream", "name": "stdout", "text": "x\n"}]
+    r = replay(shown("a", "d"), ("clear_output", {"wait": True}), shown("c", "e"))
+    r.add("update_display_data", shown("b", "d")[1])
+    assert texts(r) == ["c"]
+    assert r.display_updates["d"]["data"] == {"text/plain": "b"}
 
 
 def test_update_of_a_display_elsewhere_is_kept_for_the_caller():

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+from jupyter_branch.model import Execution
+from jupyter_branch.outputs import OutputReplay
 from jupyter_branch.store import queries
+from jupyter_branch.store.displays import Displays
 
 
 def test_seed_scenario_undo_then_edit_makes_a_branch(store):
@@ -49,7 +55,9 @@ def test_edit_keeps_outputs_of_cells_it_did_not_touch(store):
     assert cells[1]["source"] == "y = 3"
 
 
-def test_execution_of_an_unknown_cell_is_appended_when_the_document_is_not_reported(store):
+def test_a_client_with_cell_ids_of_its_own_never_adds_cells(store):
+    """A client that names cells the notebook does not have (VS Code's own ids, an agent)
+    runs "not in a cell": recorded, shown, but no phantom cell in the notebook."""
     store.files[store.nb] = {
         "cells": [
             {
@@ -64,7 +72,27 @@ def test_execution_of_an_unknown_cell_is_appended_when_the_document_is_not_repor
         "metadata": {},
     }
     state = store.execute("zz", "2", "2\n")
-    assert store.sources(state) == ["1", "2"]
+    assert store.sources(state) == ["1"]
+    summary = store.log()["states"][-1]
+    assert (summary["id"], summary["event"], summary["cell_id"]) == (state, "execute", None)
+    assert store.state(state)["outputs"][0]["text"] == "2\n"
+
+
+def test_an_execution_without_a_known_cell_goes_to_the_one_cell_with_its_code(store):
+    store.report(("a", "x = 1"), ("b", "print(x)"), ("c", "x = 1"), ("d", "# x", "markdown"))
+    ran = store.execute(None, "print(x)", "1\n")
+    assert store.state(ran)["cell_id"] == "b"
+    assert store.state(ran)["cells"][1]["outputs"][0]["text"] == "1\n"
+    twice = store.execute("agent-7", "x = 1")  # two cells hold it: no guess
+    assert store.state(twice)["cell_id"] is None
+    nowhere = store.execute(None, "print(y)")
+    assert store.state(nowhere)["cell_id"] is None
+    assert [c["source"] for c in store.state(nowhere)["cells"]] == [
+        "x = 1",
+        "print(x)",
+        "x = 1",
+        "# x",
+    ]
 
 
 def test_console_execution_on_a_reported_notebook_leaves_cells_alone(store):
@@ -104,6 +132,101 @@ def test_display_update_from_a_later_execution_reaches_the_earlier_cell(store):
     )
     first_cell = store.state(later)["cells"][0]
     assert first_cell["outputs"][0]["data"]["text/plain"] == "'100%'"
+
+
+def show(text: str, display_id: str) -> tuple[str, dict[str, Any]]:
+    content = {
+        "data": {"text/plain": text},
+        "metadata": {},
+        "transient": {"display_id": display_id},
+    }
+    return "display_data", content
+
+
+def update(text: str, display_id: str) -> tuple[str, dict[str, Any]]:
+    return "update_display_data", show(text, display_id)[1]
+
+
+def run(store, cell_id, *messages, nb=None, count=None) -> str:
+    """Record an execution whose iopub messages are ``messages``, as the recorder does."""
+    replay = OutputReplay(100_000)
+    for message in messages:
+        replay.add(*message)
+    store._count += 1
+    ex = Execution(
+        nb or store.nb,
+        "kernel-1",
+        f"msg-{store._count}",
+        cell_id,
+        f"run {store._count}",
+        replay.outputs(),
+        store._count if count is None else count,
+        "ok",
+        time.time(),
+        time.time(),
+        display_updates=dict(replay.display_updates),
+    )
+    return store.run(lambda h, conn: h.record_execution(conn, ex))
+
+
+def shown_texts(store, state_id, nb=None) -> dict[str, list[str]]:
+    cells = store.state(state_id, nb)["cells"]
+    return {
+        c["id"]: [o.get("data", {}).get("text/plain", o.get("text")) for o in c["outputs"]]
+        for c in cells
+    }
+
+
+def test_an_update_reaches_every_earlier_cell_that_shows_the_display(store):
+    store.report(("a", "show"), ("b", "show again"), ("c", "update"))
+    first = run(store, "a", show("0%", "bar"))
+    second = run(store, "b", show("B", "bar"))  # a new display with that id updates a too
+    third = run(store, "c", update("100%", "bar"))
+    assert shown_texts(store, second) == {"a": ["B"], "b": ["B"], "c": []}
+    assert shown_texts(store, third) == {"a": ["100%"], "b": ["100%"], "c": []}
+    assert shown_texts(store, first)["a"] == ["0%"], "earlier states stay as they were"
+    assert "transient" not in store.state(third)["cells"][0]["outputs"][0]
+
+
+def test_a_display_shown_and_updated_in_one_run_updates_earlier_cells_too(store):
+    store.report(("a", "show"), ("b", "show and update"))
+    run(store, "a", show("0%", "bar"), ("stream", {"name": "stdout", "text": "x\n"}))
+    state = run(store, "b", show("50%", "bar"), update("100%", "bar"))
+    assert shown_texts(store, state) == {"a": ["100%", "x\n"], "b": ["100%"]}
+
+
+def test_a_display_in_another_notebook_on_the_kernel_is_updated_there(store):
+    other = str(store.root / "other.ipynb")
+    store.report(("p", "show"), nb=other)
+    shown_there = run(store, "p", show("0%", "bar"), nb=other)
+    store.report(("q", "update"))
+    here = run(store, "q", update("100%", "bar"))
+    assert shown_texts(store, here) == {"q": []}
+    log = store.log(other)
+    assert log["head"] != shown_there
+    last = log["states"][-1]
+    assert (last["event"], last["cell_id"], last["parent"]) == ("execute", None, shown_there)
+    assert shown_texts(store, last["id"], other) == {"p": ["100%"]}
+
+
+def test_cells_run_again_or_shown_before_a_kernel_restart_are_not_updated(store):
+    store.report(("a", "show"), ("b", "update"))
+    run(store, "a", show("0%", "bar"))
+    run(store, "a", ("stream", {"name": "stdout", "text": "gone\n"}))
+    state = run(store, "b", update("100%", "bar"))
+    assert shown_texts(store, state) == {"a": ["gone\n"], "b": []}
+
+    run(store, "a", show("0%", "bar"), count=50)
+    state = run(store, "b", update("100%", "bar"), count=1)  # counts start again: a restart
+    assert shown_texts(store, state) == {"a": ["0%"], "b": []}
+
+
+def test_the_cells_remembered_per_display_are_bounded():
+    displays = Displays(1000, size=100)
+    for i in range(1000):
+        displays.note_shown("k", 1, f"cell-{i}", [{"transient": {"display_id": f"d{i % 7}"}}])
+    assert displays.entries == sum(len(cells) for cells in displays.shown.values()) <= 100
+    assert (1, "cell-999") in displays.shown[("k", "d5")], "the most recent stay"
 
 
 def test_restore_whole_state_and_one_cell(store):
@@ -146,6 +269,29 @@ def test_save_identical_to_head_makes_no_state_and_a_change_does(store):
     made = store.run(lambda h, c: h.record_notebook(c, store.nb, saved, "external"))
     assert made is not None and len(store.log()["states"]) == before + 1
     assert store.sources(made) == ["x = 99"]
+
+
+def test_saves_and_metadata_that_change_no_source_make_no_state(store):
+    """Opening a notebook with real-time collaboration saves it with new metadata; a
+    save after outputs were cleared holds nothing that is not recorded already."""
+    store.report(("c1", "x = 1"))
+    store.execute("c1", "x = 1", "1\n")
+    before = len(store.log()["states"])
+    cell = {"id": "c1", "cell_type": "code", "source": "x = 1", "execution_count": None}
+    cleared = {"cells": [{**cell, "metadata": {}, "outputs": []}], "metadata": {}}
+    assert store.run(lambda h, c: h.record_notebook(c, store.nb, cleared, "save")) is None
+    annotated = {
+        "cells": [{**cell, "metadata": {"tags": ["x"]}, "outputs": []}],
+        "metadata": {"language_info": {"name": "python"}, "kernelspec": {"name": "python3"}},
+    }
+    assert store.run(lambda h, c: h.record_notebook(c, store.nb, annotated, "save")) is None
+    out = [{"output_type": "stream", "name": "stdout", "text": "1\n"}]
+    same_outside = {"cells": [{**cell, "metadata": {"a": 1}, "outputs": out}], "metadata": {"b": 2}}
+    assert store.run(lambda h, c: h.record_notebook(c, store.nb, same_outside, "external")) is None
+    assert len(store.log()["states"]) == before
+    other_outputs = {"cells": [{**cell, "metadata": {}, "outputs": []}], "metadata": {}}
+    made = store.run(lambda h, c: h.record_notebook(c, store.nb, other_outputs, "external"))
+    assert made is not None, "outputs changed outside Jupyter are a change"
 
 
 def test_old_notebooks_without_cell_ids_keep_stable_ids(store):

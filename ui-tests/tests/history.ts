@@ -1,11 +1,120 @@
 /**
- * What the UI tests need besides Galata: reading a notebook's history through
- * the REST API (docs/rest-api.md), driving one cell's editor the way a user
- * does, and saving screenshots for the documentation.
+ * What the UI tests need besides Galata: a new notebook whose kernel is ready,
+ * cell sources set through the notebook's model, reading a notebook's history
+ * through the REST API (docs/rest-api.md), locating one cell's editor, prompt
+ * and outputs, and saving screenshots for the documentation.
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { IJupyterLabPageFixture } from '@jupyterlab/galata';
 import { APIRequestContext, expect, Locator, Page } from '@playwright/test';
+
+/** How long a kernel may take to start on a busy machine. */
+const KERNEL_READY = { timeout: 60_000 };
+
+/**
+ * File > New > Notebook in the file browser's folder (the test's); returns the
+ * notebook's path once it is open and its kernel idle.
+ *
+ * The path is read from the open document rather than from Galata's
+ * `createNew`, which reads the current tab's label right after the dialog
+ * without waiting for the notebook's tab. Not renamed (`createNew(name)`
+ * renames right after creating): in about one run in fifteen the first
+ * execution after that rename was recorded under the old name, Untitled.ipynb,
+ * while the edits went to the new one. That race belongs in a test of renames
+ * of its own.
+ */
+export async function newNotebook(
+  page: IJupyterLabPageFixture
+): Promise<string> {
+  await page.notebook.createNew();
+  const ready = await page.waitForFunction(
+    () => {
+      const widget = (window as any).jupyterapp.shell.currentWidget;
+      const notebookPath: unknown = widget?.context?.path;
+      const kernel = widget?.sessionContext?.session?.kernel;
+      return typeof notebookPath === 'string' &&
+        notebookPath.endsWith('.ipynb') &&
+        kernel?.status === 'idle'
+        ? notebookPath
+        : null;
+    },
+    undefined,
+    KERNEL_READY
+  );
+  return (await ready.jsonValue()) as string;
+}
+
+/**
+ * Set the source of cell `index` of the active notebook through the notebook's
+ * shared model, as one change: long text typed key by key (Galata's setCell)
+ * takes tens of seconds, and past a test's minute on a busy machine. Resolves
+ * once the cell's editor holds the text.
+ */
+export async function setCellSource(
+  page: Page,
+  index: number,
+  source: string
+): Promise<void> {
+  await page.evaluate(
+    ([i, text]) => {
+      const notebook = (window as any).jupyterapp.shell.currentWidget?.content;
+      const cell = notebook?.model?.sharedModel?.getCell(i);
+      if (!cell) {
+        throw new Error(`the active notebook has no cell ${i}`);
+      }
+      cell.setSource(text);
+    },
+    [index, source] as const
+  );
+  await expect.poll(() => editorText(page, index)).toBe(source);
+}
+
+/**
+ * Append a cell of `cellType` holding `source` to the active notebook through
+ * its shared model; resolves once its editor shows the text. Returns its index.
+ */
+export async function appendCell(
+  page: Page,
+  cellType: 'code' | 'markdown',
+  source: string
+): Promise<number> {
+  const index = await page.evaluate(
+    ([type, text]) => {
+      const notebook = (window as any).jupyterapp.shell.currentWidget?.content;
+      const shared = notebook?.model?.sharedModel;
+      if (!shared) {
+        throw new Error('no notebook is active');
+      }
+      const at = shared.cells.length;
+      shared.insertCell(at, { cell_type: type, source: text });
+      return at as number;
+    },
+    [cellType, source] as const
+  );
+  await expect(
+    page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')
+  ).toHaveCount(index + 1);
+  await expect.poll(() => editorText(page, index)).toBe(source);
+  return index;
+}
+
+/**
+ * The text of the active notebook's cell `index` as its widget shows it: its
+ * CodeMirror editor's, or its model's while it has no editor (a rendered
+ * markdown cell); null while the cell has no widget yet.
+ */
+function editorText(page: Page, index: number): Promise<string | null> {
+  return page.evaluate(i => {
+    const notebook = (window as any).jupyterapp.shell.currentWidget?.content;
+    const widget = notebook?.widgets?.[i];
+    const view = widget?.editor?.editor;
+    if (view) {
+      return view.state.doc.toString() as string;
+    }
+    return widget ? (widget.model.sharedModel.getSource() as string) : null;
+  }, index);
+}
 
 /** One state as `GET tree` lists it (the keys the tests read). */
 export interface IStateSummary {

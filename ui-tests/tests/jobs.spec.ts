@@ -8,7 +8,15 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { Page } from '@playwright/test';
 
-import { getState, getTree, ITree, saveDocScreenshot } from './history';
+import {
+  appendCell,
+  getState,
+  getTree,
+  ITree,
+  newNotebook,
+  saveDocScreenshot,
+  setCellSource
+} from './history';
 
 const RECORDED = { timeout: 20_000 };
 /** A small bar chart (160x64), big enough to see in the screenshots. */
@@ -25,16 +33,19 @@ const PNG =
   'vgqwKzdfeA2bp7wGzdPWC2bhtYoNsEFug2gQW6TWCBbgNYo7sF1uhugTW6W2CNroEvBizTXQHLdFfAMt0VsEz3D7BS' +
   'dwms1F0CK3WXwEpdA18GWKw7A4t1Z2Cx7gws1v0F1utOwHrdCVivOwHrde/3AwoQZUYvPy5RAAAAAElFTkSuQmCC';
 
-/** A new notebook in the test's folder, open in Lab; returns its API path. */
-async function newNotebook(page: IJupyterLabPageFixture, tmpPath: string): Promise<string> {
-  const name = await page.notebook.createNew();
-  return `${tmpPath}/${name}`;
+/**
+ * Set cell `index` to `source` (through the model: sources here are long, and
+ * typing is not what these tests are about) and run it in place with
+ * Ctrl+Enter; wait until the kernel ran it.
+ */
+async function runCell(page: IJupyterLabPageFixture, index: number, source: string): Promise<void> {
+  await setCellSource(page, index, source);
+  await runExisting(page, index);
 }
 
-/** Set cell `index` to `source` and run it in place; wait for its prompt to move on. */
-async function runCell(page: IJupyterLabPageFixture, index: number, source: string): Promise<void> {
-  await page.notebook.setCell(index, 'code', source);
-  await page.notebook.runCell(index, true);
+/** Run cell `index` as it is, in place; wait until the kernel ran it. */
+async function runExisting(page: IJupyterLabPageFixture, index: number): Promise<void> {
+  expect(await page.notebook.runCell(index, true), `cell ${index} ran`).toBe(true);
 }
 
 /** Wait until the notebook's history holds `n` executions; return the tree. */
@@ -81,8 +92,8 @@ function notebookCell(page: Page, index: number) {
 }
 
 test.describe('browse old outputs', () => {
-  test("a cell's versions, newest first, an image among them", async ({ page, tmpPath }) => {
-    const notebook = await newNotebook(page, tmpPath);
+  test("a cell's versions, newest first, an image among them", async ({ page }) => {
+    const notebook = await newNotebook(page);
     await runCell(
       page,
       0,
@@ -144,8 +155,8 @@ test.describe('browse old outputs', () => {
     await expect(panel.locator('.jp-BranchCellHistory-more')).toHaveCount(0);
   });
 
-  test('a script in an old HTML output never runs from history', async ({ page, tmpPath }) => {
-    const notebook = await newNotebook(page, tmpPath);
+  test('a script in an old HTML output never runs from history', async ({ page }) => {
+    const notebook = await newNotebook(page);
     await runCell(
       page,
       0,
@@ -171,18 +182,19 @@ test.describe('browse old outputs', () => {
       [old.id, notebook]
     );
     await expect(page.locator('.jp-BranchStateView b', { hasText: 'bold' })).toBeVisible(RECORDED);
-    await page.waitForTimeout(500); // a script would have run by now
+    // A script would run as its element is attached, before the output shows;
+    // two frames later anything the rendering scheduled has happened too.
+    await page.evaluate(() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done))));
     expect(await page.evaluate(() => (window as any).__historyScriptRan ?? 0)).toBe(before);
     expect(await page.locator('.jp-BranchStateView script').count()).toBe(0);
     await saveDocScreenshot(page, 'state-view');
   });
 
-  test('search finds code, markdown and outputs and opens the state', async ({ page, tmpPath }) => {
-    const notebook = await newNotebook(page, tmpPath);
+  test('search finds code, markdown and outputs and opens the state', async ({ page }) => {
+    const notebook = await newNotebook(page);
     await runCell(page, 0, "print('giraffe_loss', 21 * 2 / 100)");
     await executions(page, notebook, 1);
-    await page.notebook.addCell('markdown', '# zebra notes');
-    await page.notebook.runCell(1, true);
+    await runExisting(page, await appendCell(page, 'markdown', '# zebra notes'));
     await expect
       .poll(async () => {
         const tree = await getTree(page.request, notebook);
@@ -200,12 +212,16 @@ test.describe('browse old outputs', () => {
     ]) {
       await input.fill(query);
       await input.press('Enter');
-      await expect(panel.locator('.jp-BranchSearch-result').first()).toContainText(where, RECORDED);
+      // the previous query's results stay until this one's replace them
+      const first = panel.locator('.jp-BranchSearch-result').first();
+      await expect(first.locator('.jp-BranchSearch-snippet')).toContainText(query, RECORDED);
+      await expect(first.locator('.jp-BranchSearch-meta')).toContainText(where);
     }
     await input.fill('giraffe_loss');
     await input.press('Enter');
     const result = panel.locator('.jp-BranchSearch-result').first();
-    await expect(result).toBeVisible(RECORDED);
+    // not the zebra result still shown from the last query
+    await expect(result.locator('.jp-BranchSearch-snippet')).toContainText('giraffe_loss', RECORDED);
     await saveDocScreenshot(page, 'search');
     const cellId = (await getTree(page.request, notebook)).states.find(s => s.event === 'execute')!
       .cell_id!;
@@ -217,8 +233,8 @@ test.describe('browse old outputs', () => {
 });
 
 test.describe('go back', () => {
-  test('restore a whole state, and the notice about kernel variables', async ({ page, tmpPath }) => {
-    const notebook = await newNotebook(page, tmpPath);
+  test('restore a whole state, and the notice about kernel variables', async ({ page }) => {
+    const notebook = await newNotebook(page);
     await runCell(page, 0, "a = 'A'; print(a)");
     let tree = await executions(page, notebook, 1);
     const first = ran(tree, "a = 'A'; print(a)");
@@ -241,11 +257,10 @@ test.describe('go back', () => {
       .toBe('restore');
   });
 
-  test('restore one cell, leaving the others as they are', async ({ page, tmpPath }) => {
-    const notebook = await newNotebook(page, tmpPath);
+  test('restore one cell, leaving the others as they are', async ({ page }) => {
+    const notebook = await newNotebook(page);
     await runCell(page, 0, 'p = 1');
-    await page.notebook.addCell('code', 'q = 1');
-    await page.notebook.runCell(1, true);
+    await runExisting(page, await appendCell(page, 'code', 'q = 1'));
     let tree = await executions(page, notebook, 2);
     const pOne = ran(tree, 'p = 1');
     await runCell(page, 0, 'p = 2');
@@ -258,11 +273,17 @@ test.describe('go back', () => {
     await expect(notebookCell(page, 1).locator('.cm-content')).toHaveText('q = 2');
   });
 
-  test('restore is refused while a cell runs', async ({ page, tmpPath }) => {
-    const notebook = await newNotebook(page, tmpPath);
+  test('restore is refused while a cell runs', async ({ page }) => {
+    const notebook = await newNotebook(page);
     await runCell(page, 0, 'x = 1');
     const tree = await executions(page, notebook, 1);
-    await page.notebook.addCell('code', 'import time; time.sleep(8)');
+    // Runs until the test creates release-run beside the notebook (the kernel's
+    // working directory), five minutes at most: however slow the steps below
+    // are on a busy machine, the cell is still running during them.
+    const release = `${notebook.slice(0, notebook.lastIndexOf('/') + 1)}release-run`;
+    const wait =
+      "import os, time; waited = [time.sleep(0.1) for _ in range(3000) if not os.path.exists('release-run')]";
+    await appendCell(page, 'code', wait);
     await notebookCell(page, 1).locator('.cm-content').click();
     await page.keyboard.press('Control+Enter');
     await expect(notebookCell(page, 1).locator('.jp-InputArea-prompt')).toHaveText('[*]:', RECORDED);
@@ -271,11 +292,15 @@ test.describe('go back', () => {
     await panel.locator('.jp-BranchPanel-action[data-command="jupyter-branch:restore-state"]').click();
     const refusal = page.locator('.jp-toast-message, .Toastify__toast').filter({ hasText: 'running' });
     await expect(refusal.first()).toBeVisible(RECORDED);
-    await expect(notebookCell(page, 1).locator('.cm-content')).toHaveText('import time; time.sleep(8)');
-    // (not interrupted: Galata's kernel route handler cannot parse the 204 of an interrupt)
-    await expect(notebookCell(page, 1).locator('.jp-InputArea-prompt')).toHaveText('[2]:', {
-      timeout: 30_000
+    await expect(notebookCell(page, 1).locator('.cm-content')).toHaveText(wait);
+    await expect(notebookCell(page, 1).locator('.jp-InputArea-prompt')).toHaveText('[*]:');
+    // (released, not interrupted: Galata's kernel route handler cannot parse
+    // the 204 of an interrupt)
+    const put = await page.request.put(`/api/contents/${release}`, {
+      data: { type: 'file', format: 'text', content: '' }
     });
+    expect(put.status(), await put.text()).toBeLessThan(300);
+    await expect(notebookCell(page, 1).locator('.jp-InputArea-prompt')).toHaveText('[2]:', RECORDED);
   });
 
   test('branches: the other line of work opens from its branch point; the tree shows all', async ({
@@ -327,8 +352,8 @@ test.describe('go back', () => {
     await expect(panel.locator('.jp-BranchTreeRow')).toHaveCount(tree.states.length);
   });
 
-  test('diff a state with the notebook as it is now', async ({ page, tmpPath }) => {
-    const notebook = await newNotebook(page, tmpPath);
+  test('diff a state with the notebook as it is now', async ({ page }) => {
+    const notebook = await newNotebook(page);
     await runCell(page, 0, "print('old line')");
     const tree = await executions(page, notebook, 1);
     await runCell(page, 0, "print('new line')");
@@ -342,8 +367,8 @@ test.describe('go back', () => {
     await saveDocScreenshot(page, 'diff');
   });
 
-  test('diff two states, the other picked from a list', async ({ page, tmpPath }) => {
-    const notebook = await newNotebook(page, tmpPath);
+  test('diff two states, the other picked from a list', async ({ page }) => {
+    const notebook = await newNotebook(page);
     await runCell(page, 0, "print('first')");
     await executions(page, notebook, 1);
     await runCell(page, 0, "print('second')");
@@ -370,7 +395,7 @@ test.describe('go back', () => {
 
 test.describe('keep a result', () => {
   test('export a state, with and without outputs', async ({ page, tmpPath }) => {
-    const notebook = await newNotebook(page, tmpPath);
+    const notebook = await newNotebook(page);
     await runCell(page, 0, "print('keep me')");
     const tree = await executions(page, notebook, 1);
     const state = ran(tree, "print('keep me')");
@@ -407,8 +432,8 @@ test.describe('keep a result', () => {
     expect(bareFile.content.cells[0].outputs).toEqual([]);
   });
 
-  test('label a state', async ({ page, tmpPath }) => {
-    const notebook = await newNotebook(page, tmpPath);
+  test('label a state', async ({ page }) => {
+    const notebook = await newNotebook(page);
     await runCell(page, 0, 'lr = 3e-4');
     const tree = await executions(page, notebook, 1);
     const state = ran(tree, 'lr = 3e-4');

@@ -4,7 +4,7 @@
  * must branch off the `x = 1` line of history while the `x = 2` run stays
  * recorded. And the "Notebook history" sidebar shows those states.
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
 import { Page } from '@playwright/test';
 
 import {
@@ -16,6 +16,7 @@ import {
   getState,
   getTree,
   ITree,
+  newNotebook,
   saveDocScreenshot
 } from './history';
 
@@ -24,25 +25,9 @@ import {
 const RECORDED = { timeout: 20_000 };
 
 /**
- * File > New > Notebook in the test's folder; returns the notebook's path.
- *
- * Not renamed (Galata's `createNew(name)` renames right after creating): in
- * about one run in fifteen the first execution after that rename was recorded
- * under the old name, Untitled.ipynb, while the edits went to the new one. That
- * race belongs in a test of renames of its own, not in this scenario.
- */
-async function createNotebook(
-  page: IJupyterLabPageFixture,
-  tmpPath: string
-): Promise<string> {
-  const name = await page.notebook.createNew();
-  expect(name).toMatch(/\.ipynb$/);
-  return `${tmpPath}/${name}`;
-}
-
-/**
  * Type `code` at the end of cell `index`, run it in place (Ctrl+Enter, so no
  * new cell is added), and wait until the kernel answered with prompt `[count]:`.
+ * Typing is part of what is tested here (ctrl-z undoes it), so `code` is short.
  */
 async function typeAndRun(
   page: Page,
@@ -101,10 +86,9 @@ async function pauseLikeAUser(page: Page, since: number): Promise<void> {
 
 test.describe('recording', () => {
   test('a run after ctrl-z branches off the undone-to state', async ({
-    page,
-    tmpPath
+    page
   }) => {
-    const notebook = await createNotebook(page, tmpPath);
+    const notebook = await newNotebook(page);
 
     // 1. x = 1
     await typeAndRun(page, 0, 'x = 1', 1);
@@ -184,11 +168,8 @@ test.describe('recording', () => {
     await saveDocScreenshot(page, 'tree');
   });
 
-  test('the history panel opens from the command palette', async ({
-    page,
-    tmpPath
-  }) => {
-    const notebook = await createNotebook(page, tmpPath);
+  test('the history panel opens from the command palette', async ({ page }) => {
+    const notebook = await newNotebook(page);
     await typeAndRun(page, 0, 'x = 1', 1);
     await waitForExecution(page, notebook, 'x = 1');
 

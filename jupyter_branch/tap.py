@@ -1,0 +1,201 @@
+"""Our own iopub subscription on one kernel, and the executions it is recording.
+
+``KernelTap`` subscribes to a kernel's iopub (every output, whether or not a
+browser is connected), reads only what answers an ``execute_request`` and
+replays it into a ``Capture`` per execution; a finished one goes back to the
+``Recorder``. What iopub lacks (the cell, the notebook) the recorder adds when
+the execution begins (``Recorder.new_capture``, ``Recorder.began``). Nothing
+here does I/O: a message is parsed and replayed in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from jupyter_client.session import Session
+
+from .model import Execution, status_of
+from .outputs import OUTPUT_MSG_TYPES, OutputReplay
+
+if TYPE_CHECKING:
+    from .recorder import Recorder
+
+log = logging.getLogger("jupyter_branch")
+
+
+@dataclass
+class RequestInfo:
+    """What the browser said about one execute_request."""
+
+    cell_id: str | None
+    code: str
+    deleted_cells: tuple[str, ...] = ()
+
+
+@dataclass
+class Capture:
+    """One execution being recorded."""
+
+    kernel_id: str
+    msg_id: str
+    started: float
+    replay: OutputReplay
+    code: str = ""
+    execution_count: int | None = None
+    cell_id: str | None = None
+    abs_path: str | None = None  # the notebook, when the request named it
+    from_browser: bool = False  # the websocket showed us its execute_request
+    deleted_cells: tuple[str, ...] = ()
+    began: bool = False  # execute_input seen: the code ran (else it was aborted)
+    flushed_at: float = field(default_factory=time.monotonic)
+
+    def execution(self, paths: list[str], status: str, ended: float | None) -> Execution:
+        return Execution(
+            abs_path=paths[0] if paths else None,
+            kernel_id=self.kernel_id,
+            msg_id=self.msg_id,
+            cell_id=self.cell_id,
+            code=self.code,
+            outputs=self.replay.outputs(),
+            execution_count=self.execution_count,
+            status=status,
+            started=self.started,
+            ended=ended,
+            display_updates=dict(self.replay.display_updates),
+            deleted_cells=self.deleted_cells,
+        )
+
+
+class KernelTap:
+    """Our own iopub subscription on one kernel.
+
+    A new subscription misses what the kernel publishes before it has joined
+    (ZeroMQ's slow joiner), so the tap "nudges" the kernel with
+    ``kernel_info_request``s on a shell socket of its own until the first iopub
+    message arrives, as jupyter_server does for its websockets. ``joined`` is
+    awaited before a browser's execute requests are passed on (``capture.py``).
+    """
+
+    NUDGE_EVERY = 0.05
+    NUDGE_FOR = 60.0
+
+    def __init__(self, recorder: Recorder, kernel_id: str, km: Any) -> None:
+        self.recorder = recorder
+        self.kernel_id = kernel_id
+        self.km = km
+        self.session = Session(config=km.session.config, key=km.session.key)
+        self.port = getattr(km, "iopub_port", None)
+        self.stream = km.connect_iopub()
+        self.stream.on_recv(self.on_recv)
+        self.captures: dict[str, Capture] = {}
+        self.bad_messages = 0
+        self.joined = asyncio.Event()
+        self._shell: Any = None
+        self._nudger: asyncio.Task[None] | None = None
+        self.rejoin()
+
+    def rejoin(self) -> None:
+        """Forget that we joined (the kernel restarted) and nudge until iopub speaks again."""
+        self.joined.clear()
+        if self._nudger is None or self._nudger.done():
+            self._nudger = asyncio.ensure_future(self._nudge())
+
+    async def _nudge(self) -> None:
+        deadline = time.monotonic() + self.NUDGE_FOR
+        try:
+            self._shell = self.km.connect_shell()
+            self._shell.on_recv(lambda _msg: None)  # drain our kernel_info replies
+            while not self.joined.is_set() and time.monotonic() < deadline:
+                self.session.send(self._shell, "kernel_info_request")
+                try:
+                    await asyncio.wait_for(self.joined.wait(), self.NUDGE_EVERY)
+                except TimeoutError:
+                    continue
+        except Exception as err:
+            log.warning("jupyter-branch: could not nudge kernel %s: %s", self.kernel_id, err)
+        finally:
+            if self._shell is not None and not self._shell.closed():
+                self._shell.close()
+            self._shell = None
+
+    async def wait_joined(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self.joined.wait(), timeout)
+            return True
+        except TimeoutError:
+            return False
+
+    def close(self) -> None:
+        if self._nudger is not None:
+            self._nudger.cancel()
+        if not self.stream.closed():
+            self.stream.close()
+
+    def on_recv(self, msg_list: list[bytes]) -> None:
+        self.joined.set()
+        try:
+            # [signature, header, parent_header, metadata, content, buffers...]. Only
+            # what answers an execute_request matters, so the parent header is read
+            # first and nothing else is parsed for the rest. Signatures are not
+            # checked: this socket is subscribed to the kernel's own publisher, and
+            # only the kernel can send on it.
+            _, fed = self.session.feed_identities(msg_list)
+            parent = self.session.unpack(fed[2])
+            if not isinstance(parent, dict) or parent.get("msg_type") != "execute_request":
+                return
+            msg = {
+                "header": self.session.unpack(fed[1]),
+                "parent_header": parent,
+                "content": self.session.unpack(fed[4]),
+            }
+            self.handle(msg)
+        except Exception as err:  # malformed or unexpected: never let it reach the kernel path
+            self.bad_messages += 1
+            if self.bad_messages in (1, 10, 100, 1000):
+                log.warning(
+                    "jupyter-branch: ignored a malformed message from kernel %s (%d so far): %s",
+                    self.kernel_id,
+                    self.bad_messages,
+                    err,
+                )
+
+    def handle(self, msg: dict[str, Any]) -> None:
+        parent = msg.get("parent_header") or {}
+        if parent.get("msg_type") != "execute_request":
+            return
+        parent_id = str(parent.get("msg_id"))
+        msg_type = msg["header"].get("msg_type")
+        content = msg.get("content") or {}
+        capture = self.captures.get(parent_id)
+        if capture is None:
+            if msg_type == "status" and content.get("execution_state") == "idle":
+                return
+            capture = self.recorder.new_capture(self.kernel_id, parent_id)
+            self.captures[parent_id] = capture
+        if msg_type == "execute_input":
+            capture.began = True
+            code = content.get("code")
+            if isinstance(code, str):
+                capture.code = code
+            count = content.get("execution_count")
+            capture.execution_count = count if isinstance(count, int) else None
+            self.recorder.began(capture)
+        elif msg_type in OUTPUT_MSG_TYPES:
+            capture.replay.add(msg_type, content)
+            if msg_type == "execute_result" and capture.execution_count is None:
+                count = content.get("execution_count")
+                capture.execution_count = count if isinstance(count, int) else None
+        elif msg_type == "status" and content.get("execution_state") == "idle":
+            del self.captures[parent_id]
+            status = status_of(capture.replay.error, capture.began)
+            self.recorder.finish(capture, status)
+
+    def abandon(self, status: str = "died") -> None:
+        """Finish every running execution (the kernel restarted, died or shut down)."""
+        for capture in list(self.captures.values()):
+            self.recorder.finish(capture, status)
+        self.captures.clear()
