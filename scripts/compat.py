@@ -22,7 +22,7 @@ of them changes; when only our wheel changed, it is reinstalled into the venv.
 CI starts from a clean clone and makes them all. Each setup's server log, the
 Playwright report and traces of failures are kept in ``ui-tests/compat-results/<setup>/``.
 
-Usage: python scripts/compat.py [--setups nb7,collab,...] [--keep] [--rebuild]
+Usage: python scripts/compat.py [--setups nb7,collab,...] [--grep TITLE] [--keep] [--rebuild]
 Exit status: 0 every setup passed, 1 a setup failed, 2 the suite could not run.
 """
 
@@ -427,7 +427,7 @@ def run_job(venv: Venv, keep: bool, grep: str | None) -> JobResult:
     }
     env.pop("PYTHONPATH", None)
     command = server_command(venv, port, token, root, base / "history.sqlite")
-    say(f"{setup.name}: {' '.join(command[:2])} on {base_url}, root {root}")
+    say(f"{setup.name} ({setup.what}): {' '.join(command[:2])} on {base_url}, root {root}")
     spec_exit: int | None = None
     note = ""
     with log_path.open("w") as log:
@@ -456,12 +456,16 @@ def run_job(venv: Venv, keep: bool, grep: str | None) -> JobResult:
             ]
             if grep:
                 playwright += ["--grep", grep]
+            # its own process group, so that a spec past its time goes with its browsers
+            spec = subprocess.Popen(playwright, cwd=UI_TESTS, env=spec_env, start_new_session=True)
             try:
-                spec_exit = subprocess.run(
-                    playwright, cwd=UI_TESTS, env=spec_env, timeout=SPEC_TIMEOUT, check=False
-                ).returncode
+                spec_exit = spec.wait(SPEC_TIMEOUT)
             except subprocess.TimeoutExpired:
                 note = f"the spec did not end within {SPEC_TIMEOUT} s"
+            finally:  # past its time, or the runner interrupted
+                if spec.poll() is None:
+                    os.killpg(spec.pid, signal.SIGKILL)
+                    spec.wait()
         except RuntimeError as err:
             note = str(err)
         finally:
