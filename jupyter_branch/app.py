@@ -160,7 +160,7 @@ class BranchApp(ExtensionApp):
         """Find (once) what this server lets us see; hook execute routes and documents."""
         if self.coverage is None:
             self.coverage = survey(self.serverapp, self.recorder, self.documents)
-            log_coverage(self.coverage)
+            log_coverage(self.coverage, self.log)
         return self.coverage
 
     def initialize_handlers(self) -> None:

@@ -82,7 +82,6 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from .diff import output_text
 
     with _service(args) as service:
         state = service.state(_abs(args.notebook), args.state)
@@ -100,6 +99,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     if state.get("restored_from"):
         print(f"restored {state['restored_from']}")
     print()
+    in_cells = any(cell["id"] == state.get("cell_id") for cell in state["cells"])
+    if state["event"] == "execute" and not in_cells:
+        print("ran (not in a cell of the notebook)")
+        _print_source_and_outputs(state.get("code") or "", state.get("outputs") or [])
     for cell in state["cells"]:
         count = cell.get("execution_count")
         head = (
@@ -109,15 +112,21 @@ def cmd_show(args: argparse.Namespace) -> int:
         )
         ran = " <- ran" if cell["id"] == state.get("cell_id") else ""
         print(f"{head} {cell['id']}{ran}")
-        for line in cell["source"].splitlines() or [""]:
-            print(f"    {line}")
-        text = output_text(cell.get("outputs") or [])
-        if text:
-            print("  Out:")
-            for line in text.rstrip("\n").splitlines():
-                print(f"    {line}")
-        print()
+        _print_source_and_outputs(cell["source"], cell.get("outputs") or [])
     return EXIT_OK
+
+
+def _print_source_and_outputs(source: str, outputs: list[Any]) -> None:
+    from .diff import output_text
+
+    for line in source.splitlines() or [""]:
+        print(f"    {line}")
+    text = output_text(outputs)
+    if text:
+        print("  Out:")
+        for line in text.rstrip("\n").splitlines():
+            print(f"    {line}")
+    print()
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -96,9 +96,9 @@ def survey(server: Any, recorder: Recorder | None, documents: ServerDocuments) -
     return found
 
 
-def log_coverage(found: Coverage) -> None:
+def log_coverage(found: Coverage, logger: Any = log) -> None:
     """Say once, in the server log, what is recorded and what cannot be."""
     for line in found.sees:
-        log.info("jupyter-branch records %s", line)
+        logger.info("jupyter-branch records %s", line)
     for line in found.misses:
-        log.warning("jupyter-branch cannot see everything: %s", line)
+        logger.warning("jupyter-branch cannot see everything: %s", line)

@@ -104,6 +104,8 @@ class Execution:
     ended: float | None
     display_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
     deleted_cells: Sequence[str] = ()
+    # the cell id came in the browser's own execute_request (JupyterLab, Notebook 7)
+    from_browser: bool = False
 
     @property
     def key(self) -> str:
@@ -167,13 +169,16 @@ def executed_cells(
     outputs: bytes,
     execution_count: int | None,
     deleted: Iterable[str] = (),
+    new_cell: bool = False,
 ) -> tuple[list[CellRef], bool]:
     """Return Head's cells after one execution, and whether a cell took it.
 
     The executed cell gets the code as run and the outputs. ``deleted`` cells
     (JupyterLab's ``deletedCells``) are dropped. Without a cell id, or with one
     the notebook has no cell for (a console, an API client with ids of its
-    own), the cells stay as they are: a client never invents cells.
+    own), the cells stay as they are: a client never invents cells. Only with
+    ``new_cell`` (the browser that reports this document ran a cell its report
+    has not reached us with yet) is the cell appended, until the report places it.
     """
     gone = set(deleted)
     cells = [c for c in head if c.cell_id not in gone]
@@ -183,6 +188,9 @@ def executed_cells(
         if c.cell_id == cell_id:
             cells[i] = CellRef(cell_id, "code", code, outputs, execution_count, c.metadata)
             return cells, True
+    if new_cell:
+        cells.append(CellRef(cell_id, "code", code, outputs, execution_count, None))
+        return cells, True
     return cells, False
 
 
@@ -222,6 +230,19 @@ def restored_cells(
             insert_at = i + 1
     cells.insert(insert_at, version)
     return cells
+
+
+EMPTY_SOURCE = hash_text("")
+
+
+def without_new_empty_cells(doc: Sequence[CellRef], head: Sequence[CellRef]) -> list[CellRef]:
+    """Return ``doc`` without the empty cells ``head`` does not have.
+
+    A new empty cell holds nothing a user made (JupyterLab adds one to every
+    empty notebook it opens): it is no reason for a state of its own.
+    """
+    known = {c.cell_id for c in head}
+    return [c for c in doc if c.cell_id in known or c.source != EMPTY_SOURCE]
 
 
 def renamed_only(head: Sequence[CellRef], doc: Sequence[CellRef]) -> dict[str, str] | None:

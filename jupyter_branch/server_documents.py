@@ -92,10 +92,10 @@ class ServerDocuments:
     @property
     def provider(self) -> str | None:
         """Which extension holds documents on this server, if any."""
+        if self.settings.get("yroom_manager") is not None:  # it also fills the next key
+            return "jupyter-server-documents"
         if self.settings.get("jupyter_server_ydoc") is not None:
             return "jupyter-collaboration"
-        if self.settings.get("yroom_manager") is not None:
-            return "jupyter-server-documents"
         return None
 
     def holds(self, abs_path: str) -> bool:
@@ -122,13 +122,13 @@ class ServerDocuments:
             log.warning("jupyter-branch: could not follow the document %s: %s", room, err)
 
     async def _document(self, room_id: str) -> Any:
-        ydoc_ext = self.settings.get("jupyter_server_ydoc")
-        if ydoc_ext is not None:
-            return await ydoc_ext.get_document(room_id=room_id, copy=False)
         manager = self.settings.get("yroom_manager")
         if manager is not None:
             room = manager.get_room(room_id)
             return None if room is None else await room.get_jupyter_ydoc()
+        ydoc_ext = self.settings.get("jupyter_server_ydoc")
+        if ydoc_ext is not None:
+            return await ydoc_ext.get_document(room_id=room_id, copy=False)
         return None
 
     async def attach(self, room_id: str, api_path: str) -> None:

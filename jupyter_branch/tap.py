@@ -67,6 +67,7 @@ class Capture:
             ended=ended,
             display_updates=dict(self.replay.display_updates),
             deleted_cells=self.deleted_cells,
+            from_browser=self.from_browser,
         )
 
 

@@ -169,8 +169,8 @@ export namespace DocumentReporter {
 }
 
 /**
- * Decides when one notebook is reported: after an idle delay for edits, at
- * once for executions, undo and save.
+ * Decides when one notebook is reported: when it opens, after an idle delay
+ * for edits, at once for executions, undo and save.
  */
 class NotebookWatcher implements IDisposable {
   constructor(
@@ -254,6 +254,9 @@ class NotebookWatcher implements IDisposable {
       }
     }, this);
     this._watchUndo();
+    // Tell the server at once what is open: the cells carry this browser's ids,
+    // which its runs will name (a new notebook's first cell exists only here).
+    void this.flush('open');
   }
 
   private _schedule(): void {

@@ -33,4 +33,5 @@ export const CommandIDs = {
  * Why the frontend reports a document now. Not sent: the server records a
  * report the same way whatever prompted it.
  */
-export type ReportReason = 'idle' | 'execute' | 'undo' | 'save' | 'restore';
+export type ReportReason =
+  'open' | 'idle' | 'execute' | 'undo' | 'save' | 'restore';

@@ -88,6 +88,9 @@ class History:
         self.progressed: set[str] = set()  # executions with a `running` row
         self.aliases: dict[int, dict[str, str]] = {}  # notebook -> {JupyterLab's id: ours}
         self.displays = Displays(max_output_bytes)
+        # notebooks whose document a browser or the server's copy reports (bounded
+        # by the notebook cache): their browsers' new cells are real cells
+        self.reported: set[int] = set()
 
     def forget(self) -> None:
         """Drop caches after a rolled-back transaction."""
@@ -108,7 +111,7 @@ class History:
             self.on_notebook(abs_path)
             self.notebooks[abs_path] = found
             if len(self.notebooks) > NOTEBOOK_CACHE:
-                self.notebooks.popitem(last=False)
+                self.reported.discard(self.notebooks.popitem(last=False)[1])
         return found
 
     def _notebook_id(self, conn: Connection, abs_path: str, create: bool) -> int | None:
@@ -227,6 +230,7 @@ class History:
         """
         nb_id = self.notebook_id(conn, abs_path)
         assert nb_id is not None
+        self.reported.add(nb_id)
         head = self.head(conn, nb_id)
         reported = []
         for cell in cells:
@@ -234,7 +238,8 @@ class History:
             cell_id = self._alias(nb_id, head, cell["id"]) or cell["id"]
             reported.append(ReportedCell(cell_id, cell["cell_type"], digest))
         doc = model.document_cells(head.cells, reported)
-        if model.same_cells(doc, head.cells):
+        if model.same_cells(model.without_new_empty_cells(doc, head.cells), head.cells):
+            # nothing, or only new empty cells (the one Lab adds to an empty notebook)
             return {"head": head.state_id, "created": False, "moved": False}
         renamed = model.renamed_only(head.cells, doc)
         if renamed:  # the same cells under ids JupyterLab made up: remember, record nothing
@@ -288,12 +293,17 @@ class History:
         outputs_id, outputs_hash = self.content.put_json(conn, ex.outputs)
         cell_id = self._alias(nb_id, head, ex.cell_id)
         deleted = [self._alias(nb_id, head, c) or c for c in ex.deleted_cells]
+        new_cell = False
         if cell_id not in {c.cell_id for c in head.cells}:
-            # no cell of this notebook (a console, a client's own ids): the one
-            # cell holding exactly this code, else no cell
-            cell_id = model.cell_with_code(head.cells, code_hash)
+            # A browser that reports this document ran a cell before its report
+            # reached us (both leave at once): a real cell, placed by that report.
+            new_cell = bool(cell_id) and ex.from_browser and nb_id in self.reported
+            if not new_cell:
+                # no cell of this notebook (a console, a client's own ids): the one
+                # cell holding exactly this code, else no cell
+                cell_id = model.cell_with_code(head.cells, code_hash)
         cells, _ = model.executed_cells(
-            head.cells, cell_id, code_hash, outputs_hash, ex.execution_count, deleted
+            head.cells, cell_id, code_hash, outputs_hash, ex.execution_count, deleted, new_cell
         )
         cells = self._apply_display_updates(conn, ex, nb_id, cell_id, cells)
         return self.make_state(

@@ -31,6 +31,8 @@ describe('DocumentReporter', () => {
   /** What was sent, and why (the reason stays in the frontend). */
   let sent: (IDocumentReport & { reason: ReportReason })[];
   let send: jest.Mock;
+  /** What was sent when the notebook opened (before each test body). */
+  let opened: (IDocumentReport & { reason: ReportReason })[];
 
   beforeEach(async () => {
     context = await NBTestUtils.createMockContext();
@@ -55,6 +57,8 @@ describe('DocumentReporter', () => {
     reporter = new DocumentReporter({ tracker, debounceMs: 2000, send });
     widgetAdded.emit(panel);
     await settle();
+    opened = sent.splice(0);
+    send.mockClear();
   });
 
   afterEach(() => {
@@ -67,6 +71,16 @@ describe('DocumentReporter', () => {
   function firstCell() {
     return context.model.cells.get(0);
   }
+
+  it('reports the document at once when it opens, with its cell ids', () => {
+    expect(opened).toEqual([
+      {
+        path: context.localPath,
+        cells: [{ id: firstCell().id, cell_type: 'code', source: 'x = 1' }],
+        reason: 'open'
+      }
+    ]);
+  });
 
   it('reports an edit once the notebook has been idle for the delay', async () => {
     firstCell().sharedModel.setSource('x = 2');

@@ -117,3 +117,11 @@ def test_previews_and_execution_counts():
         None,
         None,
     ]
+
+
+def test_new_empty_cells_are_no_change_but_emptied_known_ones_are():
+    head = [code("a", "x = 1")]
+    doc = [code("a", "x = 1"), code("new", "")]
+    assert model.without_new_empty_cells(doc, head) == head
+    emptied = [code("a", "")]
+    assert model.without_new_empty_cells(emptied, head) == emptied

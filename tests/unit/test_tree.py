@@ -78,6 +78,29 @@ def test_a_client_with_cell_ids_of_its_own_never_adds_cells(store):
     assert store.state(state)["outputs"][0]["text"] == "2\n"
 
 
+def test_opening_an_empty_notebook_makes_no_state_for_the_cell_lab_adds(store):
+    store.files[store.nb] = {"cells": [], "metadata": {}}
+    first = store.report(("lab-1", ""))
+    assert first["created"] is False and len(store.log()["states"]) == 1, "the file only"
+    typed = store.report(("lab-1", "x = 1"))
+    assert typed["created"] and store.sources(typed["head"]) == ["x = 1"]
+
+
+def test_a_new_cell_run_before_its_browser_report_arrives_is_placed_by_that_report(store):
+    """JupyterLab sends the report and the execute request at once; either may come first."""
+    store.report(("a", "x = 1"), ("b", "y = 2"))
+    ran = store.execute("new", "z = 3", "3\n", from_browser=True)
+    assert store.sources(ran) == ["x = 1", "y = 2", "z = 3"], "kept, at the end for now"
+    store.report(("a", "x = 1"), ("new", "z = 3"), ("b", "y = 2"))
+    head = store.state(store.log()["head"])
+    assert [c["id"] for c in head["cells"]] == ["a", "new", "b"]
+    assert head["cells"][1]["outputs"][0]["text"] == "3\n", "its outputs stay with it"
+    other = store.execute("vscode-1", "q = 4", nb=str(store.root / "o.ipynb"), from_browser=True)
+    assert store.state(other, nb=str(store.root / "o.ipynb"))["cells"] == [], (
+        "a notebook no browser reports: a client's ids are not cells"
+    )
+
+
 def test_an_execution_without_a_known_cell_goes_to_the_one_cell_with_its_code(store):
     store.report(("a", "x = 1"), ("b", "print(x)"), ("c", "x = 1"), ("d", "# x", "markdown"))
     ran = store.execute(None, "print(x)", "1\n")

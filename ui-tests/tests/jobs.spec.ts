@@ -307,14 +307,34 @@ test.describe('go back', () => {
     page,
     tmpPath
   }) => {
-    // The shape only: document reports as the frontend sends them, no kernel.
+    // The shape only: document reports as the frontend sends them, no kernel;
+    // then the file is saved as the document now is, and opened.
     const notebook = `${tmpPath}/shape.ipynb`;
+    const report = async (source: string) => {
+      const r = await page.request.post('/jupyter-branch/api/document', {
+        data: { path: notebook, cells: [{ id: 'c1', cell_type: 'code', source }] }
+      });
+      expect(r.status(), await r.text()).toBe(200);
+    };
+    await report('x = 1');
+    await report('x = 2');
+    await report('x = 1'); // back, as ctrl-z does
+    await report('x = 1; x + 10');
     const put = await page.request.put(`/api/contents/${notebook}`, {
       data: {
         type: 'notebook',
         format: 'json',
         content: {
-          cells: [],
+          cells: [
+            {
+              id: 'c1',
+              cell_type: 'code',
+              source: 'x = 1; x + 10',
+              metadata: {},
+              outputs: [],
+              execution_count: null
+            }
+          ],
           metadata: {
             kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' }
           },
@@ -324,16 +344,6 @@ test.describe('go back', () => {
       }
     });
     expect(put.status()).toBeLessThan(300);
-    const report = async (source: string) => {
-      const r = await page.request.post('/jupyter-branch/api/document', {
-        data: { path: notebook, reason: 'idle', cells: [{ id: 'c1', cell_type: 'code', source }] }
-      });
-      expect(r.status(), await r.text()).toBe(200);
-    };
-    await report('x = 1');
-    await report('x = 2');
-    await report('x = 1'); // back, as ctrl-z does
-    await report('x = 1; x + 10');
     const tree = await getTree(page.request, notebook);
     expect(tree.states.length).toBeGreaterThanOrEqual(3);
 
