@@ -136,23 +136,30 @@ async def _run_nbclient(nb: Any, folder: Path) -> nbformat.NotebookNode:
 
 
 def _merged_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Consecutive stream outputs of the same name as one, as JupyterLab shows them.
+    """Each run of consecutive stream outputs as one output per stream name, by name.
 
     How many messages the kernel splits a stream into depends on timing; nbclient
-    keeps each message as an output (coalesce_streams is off by default).
+    keeps each message as an output (coalesce_streams is off by default). And the
+    kernel flushes stdout and stderr separately, so between two other outputs the
+    order of their texts differs from run to run ("hello" then "errorred", or the
+    reverse): only each stream's own text is compared, not their interleaving.
     """
     merged: list[dict[str, Any]] = []
+    run: dict[str, dict[str, Any]] = {}
+
+    def close_run() -> None:
+        merged.extend(run[name] for name in sorted(run))
+        run.clear()
+
     for out in outputs:
-        last = merged[-1] if merged else None
-        if (
-            out["output_type"] == "stream"
-            and last is not None
-            and last["output_type"] == "stream"
-            and last["name"] == out["name"]
-        ):
-            last["text"] += out["text"]
-        else:
+        if out["output_type"] != "stream":
+            close_run()
             merged.append(dict(out))
+        elif out["name"] in run:
+            run[out["name"]]["text"] += out["text"]
+        else:
+            run[out["name"]] = dict(out)
+    close_run()
     return merged
 
 
