@@ -22,6 +22,7 @@ from traitlets import Bool, Float, Int, Unicode
 from .capture import wrap_connection_class
 from .coverage import Coverage, log_coverage, survey
 from .handlers import handlers
+from .identity import default_owner
 from .paths import PathOutsideRoot, RootPaths
 from .recorder import Recorder
 from .server_documents import ServerDocuments
@@ -60,6 +61,20 @@ class BranchApp(ExtensionApp):
         help="""SQLAlchemy URL of the history store. Empty (the default) means a SQLite
         database at <jupyter data dir>/jupyter_branch/history.sqlite, the store the
         `jupyter branch` command reads by default.""",
+    )
+    owner = Unicode(
+        "",
+        config=True,
+        help="""Whose history this server records and shows. Empty (the default) means the
+        JupyterHub user ($JUPYTERHUB_USER), else the operating system's user. On a team's
+        PostgreSQL store with a role per user, it is the user's role name.""",
+    )
+    db_pool_size = Int(
+        2,
+        min=1,
+        config=True,
+        help="""Database connections this server keeps for reading history (PostgreSQL;
+        up to twice as many under load), besides the one its writer uses.""",
     )
     max_output_bytes = Int(
         5_000_000,
@@ -113,21 +128,24 @@ class BranchApp(ExtensionApp):
         loop = getattr(getattr(server, "io_loop", None), "asyncio_loop", None)
         self.watcher = NotebookWatcher(self._file_changed, enabled=self.watch_files, loop=loop)
         url = self.db_url or default_db_url()
+        owner = self.owner or default_owner()
         history = History(
             read_notebook=read_notebook_file,
             max_output_bytes=self.max_output_bytes,
             on_notebook=self.watcher.watch,
+            owner=owner,
         )
+        pool = self.db_pool_size
         try:  # open now, so the API answers from the first request
-            opener: Any = open_store(url)
+            opener: Any = open_store(url, pool_size=pool)
         except Exception as err:  # the writer keeps trying, and says why in plain words
             self.log.error("jupyter-branch: cannot open the history store yet: %s", err)
-            opener = lambda: open_store(url)  # noqa: E731
+            opener = lambda: open_store(url, pool_size=pool)  # noqa: E731
         self.writer = Writer(opener, history, max_backlog=self.max_backlog)
         self.writer.submit(History.recover_running)
-        self.service = HistoryService(writer=self.writer)
+        self.service = HistoryService(writer=self.writer, owner=owner)
         shown = masked_url(url)
-        self.log.info("jupyter-branch: recording notebook history in %s", shown)
+        self.log.info("jupyter-branch: recording %s's notebook history in %s", owner, shown)
         events = server.event_logger
         assert events is not None
         if self.record_executions:
@@ -183,6 +201,7 @@ class BranchApp(ExtensionApp):
         write_status(
             {
                 "url": masked_url(url),
+                "owner": self.service.owner,
                 "store": store_key(url, str(path) if path else None),
                 "path": str(path) if path else None,
                 "backlog": writer.backlog,

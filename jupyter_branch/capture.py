@@ -24,7 +24,7 @@ from typing import Any
 from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1
 from tornado.web import Finish
 
-from .model import safe_text
+from .model import column_text
 from .recorder import Recorder, RequestInfo
 
 log = logging.getLogger("jupyter_branch")
@@ -76,7 +76,7 @@ def parse_execute_request(ws_msg: Any) -> tuple[str, RequestInfo] | None:
     deleted = metadata.get("deletedCells") if isinstance(metadata, dict) else None
     code = content.get("code") if isinstance(content, dict) else None
     return str(header.get("msg_id")), RequestInfo(
-        cell_id=safe_text(str(cell_id)) if cell_id else None,
+        cell_id=column_text(str(cell_id)) if cell_id else None,
         code=code if isinstance(code, str) else "",
         deleted_cells=tuple(str(c) for c in deleted) if isinstance(deleted, list) else (),
     )

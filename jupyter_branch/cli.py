@@ -28,6 +28,17 @@ def _db_url(args: argparse.Namespace) -> str | None:
     return args.db or os.environ.get("JUPYTER_BRANCH_DB") or None
 
 
+def _owner(args: argparse.Namespace) -> str:
+    from .identity import default_owner
+
+    return args.owner or default_owner()
+
+
+def _of(args: argparse.Namespace) -> str | None:
+    """Whose history a read names: another owner's, shared with us (``--of``)."""
+    return getattr(args, "of", None)
+
+
 @contextlib.contextmanager
 def _service(args: argparse.Namespace) -> Iterator[Any]:
     """The history service over the store, opened read-only; closed on exit."""
@@ -36,7 +47,7 @@ def _service(args: argparse.Namespace) -> Iterator[Any]:
 
     engines = open_reader(_db_url(args))
     try:
-        yield HistoryService(engines)
+        yield HistoryService(engines, owner=_owner(args))
     finally:
         engines.dispose()
 
@@ -57,7 +68,7 @@ def _when(iso_time: str | None) -> str:
 
 def cmd_log(args: argparse.Namespace) -> int:
     with _service(args) as service:
-        log = service.log(_abs(args.notebook))
+        log = service.log(_abs(args.notebook), of=_of(args))
     states = log["states"]  # summaries, as the REST API sends them (store/summary.py)
     if args.json:
         # one state per line: readable, and written at once (json.dump with
@@ -84,7 +95,7 @@ def cmd_log(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
 
     with _service(args) as service:
-        state = service.state(_abs(args.notebook), args.state)
+        state = service.state(_abs(args.notebook), args.state, _of(args))
     print(f"state    {state['id']}")
     print(f"parent   {state['parent'] or '-'}")
     print(f"event    {state['event']}  {_when(state['time'])} UTC")
@@ -133,7 +144,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .export import notebook_json
 
     with _service(args) as service:
-        nb = service.export(_abs(args.notebook), args.state, outputs=not args.no_outputs)
+        nb = service.export(
+            _abs(args.notebook), args.state, outputs=not args.no_outputs, of=_of(args)
+        )
     text = notebook_json(nb)
     if args.output == "-":
         sys.stdout.write(text)
@@ -148,7 +161,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from .diff import format_diff
 
     with _service(args) as service:
-        result = service.diff(_abs(args.notebook), args.state_a, args.state_b)
+        result = service.diff(_abs(args.notebook), args.state_a, args.state_b, of=_of(args))
     sys.stdout.write(format_diff(result["cells"], color=sys.stdout.isatty()))
     return EXIT_OK
 
@@ -165,6 +178,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return EXIT_OK
     print(f"store        {info['path'] or info['url']}")
+    print(f"owner        {info['owner']}")
     print(
         f"size         {human_size(info['size_bytes'])} on disk "
         f"({human_size(info['content_bytes'])} of content, "
@@ -194,7 +208,8 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
         return EXIT_OK
     for row in rows:
         gone = "  (deleted)" if row["deleted"] else ""
-        print(f"{row['states']:>7} states  {_when(row['last'])}  {row['abs_path']}{gone}")
+        whose = f"  (shared by {row['owner']}: --of {row['owner']})" if row["shared"] else ""
+        print(f"{row['states']:>7} states  {_when(row['last'])}  {row['abs_path']}{gone}{whose}")
     if not rows:
         print("no history recorded")
     return EXIT_OK
@@ -204,11 +219,16 @@ def cmd_gc(args: argparse.Namespace) -> int:
     from .store.gc import collect, prune
 
     notebook = _abs(args.notebook) if args.notebook else None
+    owner = _owner(args)
     if args.yes:
-        report = prune(_db_url(args), older_than_days=args.older_than, notebook=notebook)
+        report = prune(
+            _db_url(args), older_than_days=args.older_than, notebook=notebook, owner=owner
+        )
     else:  # a dry run only reads: a running server's writer never waits for it
         with _service(args) as service:
-            report = collect(service.engines, older_than_days=args.older_than, notebook=notebook)
+            report = collect(
+                service.engines, older_than_days=args.older_than, notebook=notebook, owner=owner
+            )
     verb = "deleted" if args.yes else "would delete"
     print(
         f"{verb} {report['states']} states, {report['cell_versions']} cell versions, "
@@ -219,22 +239,62 @@ def cmd_gc(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_share(args: argparse.Namespace) -> int:
+    from .store.engine import open_store
+    from .team import set_share
+
+    engines = open_store(_db_url(args), migrate_schema=False)
+    try:
+        changed = set_share(
+            engines, _owner(args), _abs(args.notebook), args.with_user, args.command == "share"
+        )
+    finally:
+        engines.dispose()
+    verb = "now shared with" if args.command == "share" else "no longer shared with"
+    print(f"{args.notebook}: {verb} {args.with_user}" + ("" if changed else " (already)"))
+    return EXIT_OK
+
+
+def cmd_hub_setup(args: argparse.Namespace) -> int:
+    from .team import hub_setup
+
+    users = []
+    for spec in args.user or []:
+        name, _, password = spec.partition(":")
+        users.append((name, password or None))
+    url = _db_url(args)
+    if url is None:
+        print(
+            "jupyter branch: hub-setup needs the database: --db postgresql://...", file=sys.stderr
+        )
+        return EXIT_USAGE
+    for line in hub_setup(url, users):
+        print(line)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jupyter branch",
         description="Read notebook history recorded by jupyter-branch, without a server.",
     )
     parser.add_argument("--db", help="SQLAlchemy URL of the store (default: the server's)")
+    parser.add_argument(
+        "--owner",
+        help="whose history: default $JUPYTERHUB_USER, else your user name (as the server)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("log", help="the states of a notebook, oldest first")
     p.add_argument("notebook")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--of", metavar="OWNER", help="another owner's history, shared with you")
     p.set_defaults(func=cmd_log)
 
     p = sub.add_parser("show", help="one state, readable")
     p.add_argument("notebook")
     p.add_argument("state", help="a state id or unique prefix")
+    p.add_argument("--of", metavar="OWNER", help="another owner's history, shared with you")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("export", help="a state as a clean notebook")
@@ -242,12 +302,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("state")
     p.add_argument("-o", "--output", required=True, help="file to write (- for stdout)")
     p.add_argument("--no-outputs", action="store_true", help="leave outputs out")
+    p.add_argument("--of", metavar="OWNER", help="another owner's history, shared with you")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("diff", help="what changed between two states")
     p.add_argument("notebook")
     p.add_argument("state_a")
     p.add_argument("state_b")
+    p.add_argument("--of", metavar="OWNER", help="another owner's history, shared with you")
     p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser(
@@ -259,6 +321,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="where the store is, its size, counts")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("share", help="let another user read a notebook's history")
+    p.add_argument("notebook")
+    p.add_argument("--with", dest="with_user", required=True, metavar="USER")
+    p.set_defaults(func=cmd_share)
+
+    p = sub.add_parser("unshare", help="stop sharing a notebook's history with a user")
+    p.add_argument("notebook")
+    p.add_argument("--with", dest="with_user", required=True, metavar="USER")
+    p.set_defaults(func=cmd_share)
+
+    p = sub.add_parser(
+        "hub-setup",
+        help="(PostgreSQL, admin) roles per hub user and row-level security (docs/jupyterhub.md)",
+    )
+    p.add_argument(
+        "--user",
+        action="append",
+        metavar="NAME[:PASSWORD]",
+        help="a hub user to give a role of their own (repeat for each)",
+    )
+    p.set_defaults(func=cmd_hub_setup)
 
     p = sub.add_parser("gc", help="prune old history (only with --yes; nothing by default)")
     p.add_argument(
@@ -296,8 +380,9 @@ def main(argv: list[str] | None = None) -> int:
         from .store.gc import ServerRunning
         from .store.migrations import SchemaTooNew, SchemaTooOld
         from .store.writer import describe_store_error
+        from .team import TeamError
 
-        if isinstance(err, (SchemaTooNew, SchemaTooOld, ServerRunning)):
+        if isinstance(err, (SchemaTooNew, SchemaTooOld, ServerRunning, TeamError)):
             print(f"jupyter branch: {err}", file=sys.stderr)
         elif isinstance(err, (SQLAlchemyError, OSError)):
             print(f"jupyter branch: {describe_store_error(err)}", file=sys.stderr)

@@ -55,6 +55,18 @@ class BranchHandler(ExtensionHandlerMixin, APIHandler):
         except PathOutsideRoot as err:
             raise HTTPError(400, reason=str(err)) from None
 
+    def read_target(self) -> tuple[str, str | None]:
+        """Return the notebook a read names, and whose: ``path`` (an API path under the
+        root); or, with ``owner`` (another user, who shared it), the absolute path of
+        that owner's notebook, which need not be under this server's root."""
+        api_path = self.get_query_argument("path", "")
+        owner = self.get_query_argument("owner", "")
+        if not owner or owner == self.service().owner:
+            return self.notebook_path(api_path), None
+        if not api_path.startswith("/") or "\x00" in api_path:
+            raise HTTPError(400, reason="a shared notebook is named by its owner's absolute path")
+        return api_path, owner
+
     def required(self, value: Any, name: str) -> str:
         """Return a required string parameter. Raises HTTP 400 naming it."""
         if not isinstance(value, str) or not value.strip():
@@ -143,7 +155,9 @@ class NotebooksHandler(BranchHandler):
         paths = self.branch.paths
         notebooks = []
         for row in rows:
-            api = paths.to_api(row.pop("abs_path"))
+            abs_path = row.pop("abs_path")
+            # a shared history is named by its owner's path (read with ?owner=...)
+            api = abs_path if row["shared"] else paths.to_api(abs_path)
             if api is not None:
                 notebooks.append({"path": api, **row})
         self.finish({"notebooks": notebooks})
@@ -154,11 +168,11 @@ class TreeHandler(BranchHandler):
     @authorized
     async def get(self) -> None:
         api_path = self.get_query_argument("path", "")
-        abs_path = self.notebook_path(api_path)
+        abs_path, of = self.read_target()
         since = _int(self.get_query_argument("since", "0"), "since")
         service = self.service()
         try:
-            page = await self.call(service.log_json, abs_path, since)
+            page = await self.call(service.log_json, abs_path, since, None, of)
         except HTTPError as err:
             if err.status_code != 404:
                 raise
@@ -188,7 +202,7 @@ class TreeHandler(BranchHandler):
             if page["count"] < LOG_PAGE or page["last"] >= until:
                 break
             await self.flush()
-            page = await self.call(service.log_json, abs_path, page["last"], until)
+            page = await self.call(service.log_json, abs_path, page["last"], until, of)
         self.finish("]}")
 
 
@@ -196,8 +210,8 @@ class StateHandler(BranchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, state: str) -> None:
-        abs_path = self.notebook_path(self.get_query_argument("path", ""))
-        self.finish(await self.call(self.service().state, abs_path, state))
+        abs_path, of = self.read_target()
+        self.finish(await self.call(self.service().state, abs_path, state, of))
 
 
 class CellHistoryHandler(BranchHandler):
@@ -205,9 +219,9 @@ class CellHistoryHandler(BranchHandler):
     @authorized
     async def get(self, cell_id: str) -> None:
         api_path = self.get_query_argument("path", "")
-        abs_path = self.notebook_path(api_path)
+        abs_path, of = self.read_target()
         limit = _int(self.get_query_argument("limit", "100"), "limit")
-        found = await self.call(self.service().cell_history, abs_path, cell_id, limit)
+        found = await self.call(self.service().cell_history, abs_path, cell_id, limit, of)
         self.finish({"notebook": api_path, "cell_id": cell_id, **found})
 
 
@@ -255,11 +269,12 @@ class ExportHandler(BranchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        abs_path = self.notebook_path(self.get_query_argument("path", ""))
+        abs_path, of = self.read_target()
         state = self.required(self.get_query_argument("state", ""), "state")
         outputs = self.get_query_argument("outputs", "1") not in ("0", "false", "no")
-        nb = await self.call(self.service().export, abs_path, state, outputs)
-        nb = await self.with_kernelspec(nb, abs_path)
+        nb = await self.call(self.service().export, abs_path, state, outputs, of)
+        if of is None:
+            nb = await self.with_kernelspec(nb, abs_path)
         self.set_header("Content-Type", "application/json")
         self.finish(notebook_json(nb))
 
@@ -296,10 +311,10 @@ class DiffHandler(BranchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        abs_path = self.notebook_path(self.get_query_argument("path", ""))
+        abs_path, of = self.read_target()
         a = self.required(self.get_query_argument("a", ""), "a")
         b = self.required(self.get_query_argument("b", ""), "b")
-        self.finish(await self.call(self.service().diff, abs_path, a, b))
+        self.finish(await self.call(self.service().diff, abs_path, a, b, None, of))
 
     @tornado.web.authenticated
     @authorized

@@ -64,6 +64,16 @@ def hash_json(value: Any) -> bytes:
 EMPTY_OUTPUTS = hash_json([])
 
 
+def scoped_key(notebook_id: int, digest: bytes) -> bytes:
+    """Return the key of content ``digest`` stored for one notebook (blobs, cell versions).
+
+    Content is stored once per notebook, not once per store: each row belongs
+    to one notebook (and owner), and a write never learns whether another
+    notebook holds the same text.
+    """
+    return hash_bytes(b"notebook:%d\x00" % notebook_id + digest)
+
+
 @dataclass(frozen=True)
 class CellRef:
     """One cell of a state, by reference to its content."""
@@ -290,9 +300,15 @@ def safe_text(text: str) -> str:
         return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
 
 
+def column_text(text: str) -> str:
+    """Return ``text`` fit for a text column of any database: valid UTF-8 and no NUL
+    (PostgreSQL refuses it), each replaced by U+FFFD. Content goes in blobs, as it is."""
+    return safe_text(text).replace("\x00", "\ufffd")
+
+
 def preview(text: str, width: int = 80) -> str:
     """Return a one-line preview: the first non-blank line, shortened to ``width``."""
-    text = safe_text(text)
+    text = column_text(text)
     for line in text.splitlines():
         line = line.strip()
         if line:

@@ -12,6 +12,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from . import diff as diffing
+from .identity import default_owner
 from .model import safe_text
 from .status import masked_url
 from .store import queries
@@ -41,9 +42,19 @@ def _check_limit(limit: int, most: int) -> None:
 class HistoryService:
     """Reads on the caller's thread; writes queued to the writer (if any)."""
 
-    def __init__(self, engines: StoreEngines | None = None, writer: Writer | None = None) -> None:
+    def __init__(
+        self,
+        engines: StoreEngines | None = None,
+        writer: Writer | None = None,
+        owner: str | None = None,
+    ) -> None:
         self._engines = engines
         self.writer = writer
+        # whose history this is; reads of another owner's (``of``) need their share
+        self.owner = owner if owner is not None else default_owner()
+
+    def _notebook(self, conn: Any, abs_path: str, of: str | None = None) -> Any:
+        return queries.find_notebook(conn, abs_path, self.owner, of)
 
     @property
     def engines(self) -> StoreEngines:
@@ -55,10 +66,10 @@ class HistoryService:
 
     # -- reads ----------------------------------------------------------------
 
-    def log(self, abs_path: str, since_seq: int = 0) -> dict[str, Any]:
+    def log(self, abs_path: str, since_seq: int = 0, of: str | None = None) -> dict[str, Any]:
         """Return ``{"head", "states", "running"}`` for a notebook. Raises NotFound."""
         with self.engines.reader.begin() as conn:
-            nb = queries.find_notebook(conn, abs_path)
+            nb = self._notebook(conn, abs_path, of)
             return {
                 "head": nb.head_id,
                 "states": queries.log(conn, nb, since_seq),
@@ -67,7 +78,11 @@ class HistoryService:
             }
 
     def log_json(
-        self, abs_path: str, since_seq: int = 0, until_seq: int | None = None
+        self,
+        abs_path: str,
+        since_seq: int = 0,
+        until_seq: int | None = None,
+        of: str | None = None,
     ) -> dict[str, Any]:
         """One page (``LOG_PAGE`` states) of ``log``, as an encoded JSON array.
 
@@ -77,7 +92,7 @@ class HistoryService:
         ``until_seq`` = that ``until``, so the pages add up to one moment's log.
         """
         with self.engines.reader.begin() as conn:
-            nb = queries.find_notebook(conn, abs_path)
+            nb = self._notebook(conn, abs_path, of)
             out: dict[str, Any] = {}
             if until_seq is None:
                 until_seq = queries.last_seq(conn, nb)
@@ -90,21 +105,23 @@ class HistoryService:
             states_json, last, count = queries.log_json(conn, nb, since_seq, until_seq, LOG_PAGE)
             return {**out, "states_json": states_json, "last": last, "count": count}
 
-    def resolve(self, abs_path: str, ref: str) -> str:
+    def resolve(self, abs_path: str, ref: str, of: str | None = None) -> str:
         with self.engines.reader.begin() as conn:
-            return queries.resolve_state(conn, queries.find_notebook(conn, abs_path), ref)
+            return queries.resolve_state(conn, self._notebook(conn, abs_path, of), ref)
 
-    def state(self, abs_path: str, ref: str) -> dict[str, Any]:
+    def state(self, abs_path: str, ref: str, of: str | None = None) -> dict[str, Any]:
         """Return one state with its cells. Raises NotFound or Ambiguous."""
         with self.engines.reader.begin() as conn:
-            nb = queries.find_notebook(conn, abs_path)
+            nb = self._notebook(conn, abs_path, of)
             return queries.state_detail(conn, nb, queries.resolve_state(conn, nb, ref))
 
-    def cell_history(self, abs_path: str, cell_id: str, limit: int = 100) -> dict[str, Any]:
+    def cell_history(
+        self, abs_path: str, cell_id: str, limit: int = 100, of: str | None = None
+    ) -> dict[str, Any]:
         """The newest ``limit`` versions of a cell and how many it has in all."""
         _check_limit(limit, MAX_CELL_VERSIONS)
         with self.engines.reader.begin() as conn:
-            nb = queries.find_notebook(conn, abs_path)
+            nb = self._notebook(conn, abs_path, of)
             versions = queries.cell_history(conn, nb, cell_id, limit)
             total = (
                 len(versions)
@@ -113,7 +130,9 @@ class HistoryService:
             )
             return {"versions": versions, "total": total}
 
-    def search(self, abs_path: str | None, query: str, limit: int = 50) -> list[dict[str, Any]]:
+    def search(
+        self, abs_path: str | None, query: str, limit: int = 50, of: str | None = None
+    ) -> list[dict[str, Any]]:
         """Return the matches of ``query`` in a notebook's history (every notebook's if
         ``abs_path`` is None), newest first; see ``queries.search``.
 
@@ -125,14 +144,16 @@ class HistoryService:
             raise BadRequest(f"the search query is longer than {MAX_QUERY_CHARS} characters")
         _check_limit(limit, MAX_SEARCH_LIMIT)
         with self.engines.reader.begin() as conn:
-            nb = queries.find_notebook(conn, abs_path) if abs_path is not None else None
-            return queries.search(conn, nb, query, limit)
+            nb = self._notebook(conn, abs_path, of) if abs_path is not None else None
+            return queries.search(conn, nb, query, limit, self.owner)
 
-    def export(self, abs_path: str, ref: str, outputs: bool = True) -> nbformat.NotebookNode:
+    def export(
+        self, abs_path: str, ref: str, outputs: bool = True, of: str | None = None
+    ) -> nbformat.NotebookNode:
         """Return the state as a clean, valid notebook."""
         from .export import clean_notebook
 
-        state = self.state(abs_path, ref)
+        state = self.state(abs_path, ref, of)
         return clean_notebook(state["cells"], state["metadata"], outputs=outputs)
 
     def diff(
@@ -141,11 +162,12 @@ class HistoryService:
         ref_a: str,
         ref_b: str | None = None,
         current: list[dict[str, Any]] | None = None,
+        of: str | None = None,
     ) -> dict[str, Any]:
         """Diff two states, or a state against the current document's cells."""
-        a = self.state(abs_path, ref_a)
+        a = self.state(abs_path, ref_a, of)
         if ref_b is not None:
-            b = self.state(abs_path, ref_b)
+            b = self.state(abs_path, ref_b, of)
             b_cells, b_id = b["cells"], b["id"]
         elif current is not None:
             b_cells, b_id = current, None
@@ -155,17 +177,19 @@ class HistoryService:
 
     def info(self) -> dict[str, Any]:
         with self.engines.reader.begin() as conn:
-            counts = queries.info(conn)
+            counts = queries.info(conn, self.owner)
+            size = queries.database_size(conn)
         return {
+            "owner": self.owner,
             "url": masked_url(self.engines.url),
             "path": str(self.engines.path) if self.engines.path else None,
-            "size_bytes": self.engines.size_bytes(),
+            "size_bytes": self.engines.size_bytes() if size is None else size,
             **counts,
         }
 
     def notebooks(self) -> list[dict[str, Any]]:
         with self.engines.reader.begin() as conn:
-            return queries.notebook_list(conn)
+            return queries.notebook_list(conn, self.owner)
 
     # -- writes (through the writer) -------------------------------------------
 

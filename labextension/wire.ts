@@ -114,7 +114,12 @@ export interface IInfo {
  */
 export interface IStoreInfo {
   /**
-   * SQLAlchemy URL of the store
+   * whose history this server records; the counts are theirs
+   */
+  owner: string;
+
+  /**
+   * SQLAlchemy URL of the store, its password masked
    */
   url: string;
 
@@ -142,15 +147,25 @@ export interface INotebooks {
 }
 
 /**
- * One notebook with history.
+ * One notebook with history: yours, or one another user shared with you (read it with ?owner=<owner>&path=<path>).
  *
  * Schema: `#/$defs/notebook_summary`.
  */
 export interface INotebookSummary {
   /**
-   * API path relative to the server root
+   * API path relative to the server root; for a shared history, its owner's absolute path
    */
   path: string;
+
+  /**
+   * whose history it is
+   */
+  owner: string;
+
+  /**
+   * another user's, shared with you read-only
+   */
+  shared: boolean;
   states: number;
   last: string | null;
   head: string | null;

@@ -61,3 +61,16 @@ async def wait_for(check: Callable[[], Any], timeout: float = 20.0, interval: fl
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s (last value: {last!r})")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Any:
+    """A real PostgreSQL server for the session (tests/postgres.py)."""
+    from tests.postgres import PostgresCluster
+
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()

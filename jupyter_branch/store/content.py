@@ -1,8 +1,11 @@
 """Content in and out of the store: blobs, cell versions and layouts.
 
-``ContentWriter`` puts content (deduplicated by hash, with bounded caches of
-known ids) for the single writer thread, and adds each new source and outputs
-list to the search index as it stores it. The module-level readers turn a
+``ContentWriter`` puts content (deduplicated by hash within each notebook, with
+bounded caches of known ids) for the writer thread, and adds each new source
+and outputs list to the search index as it stores it. Rows are keyed by
+``model.scoped_key``: content is stored once per notebook, so each row has one
+owner; inserts are ``ON CONFLICT DO NOTHING`` so any number of writers can put
+the same content at once. The module-level readers turn a
 state's layout back into ``CellRef``s (for the rules) or full nbformat cells
 (for the API, the CLI and export).
 """
@@ -15,8 +18,18 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..model import EMPTY_OUTPUTS, CellRef, canonical_json, encode_text, hash_bytes
+from ..model import (
+    EMPTY_OUTPUTS,
+    CellRef,
+    canonical_json,
+    column_text,
+    encode_text,
+    hash_bytes,
+    scoped_key,
+)
 from ..outputs import without_transient
 from . import blobs as codec
 from . import search
@@ -26,18 +39,18 @@ from .schema import blobs, cell_versions
 _WELL_KNOWN = {EMPTY_OUTPUTS: canonical_json([])}
 
 
-class _LRU(OrderedDict[bytes, int]):
+class _LRU(OrderedDict[tuple[int, bytes], int]):
     def __init__(self, size: int) -> None:
         super().__init__()
         self.size = size
 
-    def get_id(self, key: bytes) -> int | None:
+    def get_id(self, key: tuple[int, bytes]) -> int | None:
         value = self.get(key)
         if value is not None:
             self.move_to_end(key)
         return value
 
-    def put(self, key: bytes, value: int) -> None:
+    def put(self, key: tuple[int, bytes], value: int) -> None:
         self[key] = value
         self.move_to_end(key)
         if len(self) > self.size:
@@ -46,9 +59,20 @@ class _LRU(OrderedDict[bytes, int]):
 
 # Statements built once: building `.values(...)` per call costs more than running it.
 _BLOB_BY_HASH = select(blobs.c.id).where(blobs.c.hash == bindparam("h"))
-_INSERT_BLOB = blobs.insert()
 _VERSION_BY_HASH = select(cell_versions.c.id).where(cell_versions.c.hash == bindparam("h"))
-_INSERT_VERSION = cell_versions.insert()
+_INSERTS = {
+    (dialect, table.name): make(table).on_conflict_do_nothing(index_elements=["hash"])
+    for dialect, make in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+    for table in (blobs, cell_versions)
+}
+
+
+def _insert_new(conn: Connection, table: Any, lookup: Any, row: dict[str, Any]) -> int:
+    """Insert ``row`` unless its hash is there (another writer's, maybe); return its id."""
+    inserted = conn.execute(_INSERTS[(conn.dialect.name, table.name)], row)
+    if inserted.rowcount:
+        return int(inserted.inserted_primary_key[0])  # type: ignore[index]
+    return int(conn.execute(lookup, {"h": row["hash"]}).scalar_one())
 
 
 class ContentWriter:
@@ -70,41 +94,50 @@ class ContentWriter:
     def put_bytes(
         self,
         conn: Connection,
+        nb_id: int,
         data: bytes,
         digest: bytes | None = None,
         indexed: Callable[[], str] | None = None,
     ) -> int:
-        """Return the id of the blob holding ``data``, storing it if new.
+        """Return the id of notebook ``nb_id``'s blob holding ``data``, storing it if new.
 
         ``indexed`` gives a new blob's searchable text, for the search index.
         """
         digest = digest or hash_bytes(data)
-        known = self.blob_ids.get_id(digest)
+        known = self.blob_ids.get_id((nb_id, digest))
         if known is not None:
             return known
-        row = conn.execute(_BLOB_BY_HASH, {"h": digest}).first()
+        key = scoped_key(nb_id, digest)
+        row = conn.execute(_BLOB_BY_HASH, {"h": key}).first()
         if row is not None:
-            blob_id = row.id
+            blob_id = int(row.id)
         else:
             kind, payload = codec.encode(data)
-            blob_id = conn.execute(
-                _INSERT_BLOB, {"hash": digest, "size": len(data), "codec": kind, "data": payload}
-            ).inserted_primary_key[0]  # type: ignore[index]
+            row_values = {
+                "hash": key,
+                "digest": digest,
+                "notebook_id": nb_id,
+                "size": len(data),
+                "codec": kind,
+                "data": payload,
+            }
+            blob_id = _insert_new(conn, blobs, _BLOB_BY_HASH, row_values)
             if indexed is not None:
                 if self.searchable is None:
                     self.searchable = search.available(conn)
                 if self.searchable:
                     search.index_blob(conn, blob_id, indexed())
-        self.blob_ids.put(digest, blob_id)
+        self.blob_ids.put((nb_id, digest), blob_id)
         return blob_id
 
-    def put_text(self, conn: Connection, text: str) -> tuple[int, bytes]:
+    def put_text(self, conn: Connection, nb_id: int, text: str) -> tuple[int, bytes]:
         """Store a source (or code as run); return its blob id and hash."""
         data = encode_text(text)
         digest = hash_bytes(data)
-        return self.put_bytes(conn, data, digest, lambda: search.searchable_text(text)), digest
+        blob_id = self.put_bytes(conn, nb_id, data, digest, lambda: search.searchable_text(text))
+        return blob_id, digest
 
-    def put_json(self, conn: Connection, value: Any) -> tuple[int, bytes]:
+    def put_json(self, conn: Connection, nb_id: int, value: Any) -> tuple[int, bytes]:
         """Store a JSON value (outputs are lists, and searchable); return its blob id and hash."""
         data = canonical_json(value)
         digest = hash_bytes(data)
@@ -114,53 +147,54 @@ class ContentWriter:
             return search.searchable_text(data.decode("utf-8", "surrogatepass"), value)
 
         searchable = indexed if isinstance(value, list) else None
-        return self.put_bytes(conn, data, digest, searchable), digest
+        return self.put_bytes(conn, nb_id, data, digest, searchable), digest
 
-    def blob_id(self, conn: Connection, digest: bytes | None) -> int | None:
-        """Return the id of an existing blob by hash (None for None). Raises KeyError."""
+    def blob_id(self, conn: Connection, nb_id: int, digest: bytes | None) -> int | None:
+        """Return the id of notebook ``nb_id``'s blob with content ``digest`` (None for
+        None). Raises KeyError."""
         if digest is None:
             return None
-        known = self.blob_ids.get_id(digest)
+        known = self.blob_ids.get_id((nb_id, digest))
         if known is not None:
             return known
-        row = conn.execute(_BLOB_BY_HASH, {"h": digest}).first()
+        row = conn.execute(_BLOB_BY_HASH, {"h": scoped_key(nb_id, digest)}).first()
         if row is None:
             if digest in _WELL_KNOWN:
-                return self.put_bytes(conn, _WELL_KNOWN[digest], digest)
+                return self.put_bytes(conn, nb_id, _WELL_KNOWN[digest], digest)
             raise KeyError(digest.hex())
-        self.blob_ids.put(digest, row.id)
+        self.blob_ids.put((nb_id, digest), int(row.id))
         return int(row.id)
 
-    def put_version(self, conn: Connection, ref: CellRef) -> int:
-        """Return the id of the cell version ``ref``, storing it if new.
+    def put_version(self, conn: Connection, nb_id: int, ref: CellRef) -> int:
+        """Return the id of notebook ``nb_id``'s cell version ``ref``, storing it if new.
 
         Its blobs must be stored already.
         """
-        key = ref.key()
-        known = self.version_ids.get_id(key)
+        ref_key = ref.key()
+        known = self.version_ids.get_id((nb_id, ref_key))
         if known is not None:
             return known
+        key = scoped_key(nb_id, ref_key)
         row = conn.execute(_VERSION_BY_HASH, {"h": key}).first()
         if row is not None:
-            version_id = row.id
+            version_id = int(row.id)
         else:
-            version_id = conn.execute(
-                _INSERT_VERSION,
-                {
-                    "hash": key,
-                    "cell_id": ref.cell_id,
-                    "cell_type": ref.cell_type,
-                    "source_blob": self.blob_id(conn, ref.source),
-                    "outputs_blob": self.blob_id(conn, ref.outputs),
-                    "execution_count": ref.execution_count,
-                    "metadata_blob": self.blob_id(conn, ref.metadata),
-                },
-            ).inserted_primary_key[0]  # type: ignore[index]
-        self.version_ids.put(key, version_id)
+            row_values = {
+                "hash": key,
+                "notebook_id": nb_id,
+                "cell_id": column_text(ref.cell_id),
+                "cell_type": ref.cell_type,
+                "source_blob": self.blob_id(conn, nb_id, ref.source),
+                "outputs_blob": self.blob_id(conn, nb_id, ref.outputs),
+                "execution_count": ref.execution_count,
+                "metadata_blob": self.blob_id(conn, nb_id, ref.metadata),
+            }
+            version_id = _insert_new(conn, cell_versions, _VERSION_BY_HASH, row_values)
+        self.version_ids.put((nb_id, ref_key), version_id)
         return version_id
 
-    def put_layout(self, conn: Connection, version_ids: Sequence[int]) -> int:
-        return self.put_bytes(conn, codec.pack_ids(version_ids))
+    def put_layout(self, conn: Connection, nb_id: int, version_ids: Sequence[int]) -> int:
+        return self.put_bytes(conn, nb_id, codec.pack_ids(version_ids))
 
 
 def read_blob(conn: Connection, blob_id: int | None) -> bytes | None:
@@ -204,9 +238,9 @@ def load_refs(conn: Connection, layout_blob: int) -> tuple[list[int], list[CellR
             cell_versions.c.cell_id,
             cell_versions.c.cell_type,
             cell_versions.c.execution_count,
-            sb.c.hash.label("source"),
-            ob.c.hash.label("outputs"),
-            mb.c.hash.label("metadata"),
+            sb.c.digest.label("source"),
+            ob.c.digest.label("outputs"),
+            mb.c.digest.label("metadata"),
         )
         .join(sb, sb.c.id == cell_versions.c.source_blob)
         .outerjoin(ob, ob.c.id == cell_versions.c.outputs_blob)

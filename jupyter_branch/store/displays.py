@@ -145,7 +145,7 @@ class Displays:
             cell = result[i] if i is not None else None
             outputs = None
             if cell is not None and cell.outputs is not None:
-                outputs = read_json(conn, content.blob_id(conn, cell.outputs)) or []
+                outputs = read_json(conn, content.blob_id(conn, nb_id, cell.outputs)) or []
             changed = False
             for display_id, update in updates.items():
                 new = (
@@ -156,6 +156,6 @@ class Displays:
                     continue
                 outputs, changed = new, True
             if changed and cell is not None and i is not None:
-                _, digest = content.put_json(conn, outputs)
+                _, digest = content.put_json(conn, nb_id, outputs)
                 result[i] = replace(cell, outputs=digest)
         return result

@@ -186,7 +186,9 @@ def open_reader(url: str | None = None) -> StoreEngines:
     return engines
 
 
-def open_store(url: str | None = None, *, migrate_schema: bool = True) -> StoreEngines:
+def open_store(
+    url: str | None = None, *, migrate_schema: bool = True, pool_size: int = 2
+) -> StoreEngines:
     """Open (creating and migrating if needed) the store at ``url``, to write it.
 
     With ``migrate_schema=False`` nothing is migrated (the caller checks the
@@ -207,9 +209,9 @@ def open_store(url: str | None = None, *, migrate_schema: bool = True) -> StoreE
         writer = create_engine(url, poolclass=StaticPool)
         reader = writer
         _sqlite_pragmas(writer, immediate=False)
-    else:
-        writer = create_engine(url, pool_pre_ping=True)
-        reader = create_engine(url, pool_pre_ping=True)
+    else:  # a database server: one connection writes, a few read (``pool_size``)
+        writer = create_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=1)
+        reader = create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
     engines = StoreEngines(url=url, path=path, writer=writer, reader=reader)
     if path is not None:
         st = os.stat(path)

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
 
+from ..identity import default_owner
 from ..status import servers_using, store_key
 from . import search
 from .content import read_layout
@@ -56,7 +57,7 @@ def _chunks(ids: list[Any]) -> Any:
         yield ids[i : i + CHUNK]
 
 
-def _candidates(conn: Connection, cutoff: float, notebook: str | None) -> list[Any]:
+def _candidates(conn: Connection, cutoff: float, notebook: str | None, owner: str) -> list[Any]:
     heads = select(notebooks.c.head_id).where(notebooks.c.head_id.is_not(None))
     query = (
         select(states.c.id, states.c.parent_id)
@@ -67,9 +68,10 @@ def _candidates(conn: Connection, cutoff: float, notebook: str | None) -> list[A
         )
         .order_by(states.c.notebook_id, states.c.seq.desc())
     )
+    mine = select(notebooks.c.id).where(notebooks.c.owner == owner)
     if notebook is not None:
-        nb_ids = select(notebooks.c.id).where(notebooks.c.abs_path == notebook)
-        query = query.where(states.c.notebook_id.in_(nb_ids))
+        mine = mine.where(notebooks.c.abs_path == notebook)
+    query = query.where(states.c.notebook_id.in_(mine))
     return list(conn.execute(query))
 
 
@@ -111,10 +113,12 @@ def _orphans(conn: Connection, doomed: set[str]) -> tuple[set[int], set[int]]:
     return dead_versions, all_blobs - used_blobs
 
 
-def plan(conn: Connection, older_than_days: float, notebook: str | None = None) -> Plan:
-    """Return what pruning would remove now; reads only."""
+def plan(
+    conn: Connection, older_than_days: float, notebook: str | None = None, owner: str = ""
+) -> Plan:
+    """Return what pruning ``owner``'s history would remove now; reads only."""
     cutoff = time.time() - older_than_days * 86400
-    doomed = _candidates(conn, cutoff, notebook)
+    doomed = _candidates(conn, cutoff, notebook, owner)
     dead_versions, dead_blobs = _orphans(conn, {r.id for r in doomed})
     freed = 0
     for chunk in _chunks(list(dead_blobs)):
@@ -127,14 +131,18 @@ def plan(conn: Connection, older_than_days: float, notebook: str | None = None) 
 
 
 def collect(
-    engines: StoreEngines, *, older_than_days: float, notebook: str | None = None
+    engines: StoreEngines,
+    *,
+    older_than_days: float,
+    notebook: str | None = None,
+    owner: str | None = None,
 ) -> dict[str, int]:
     """Count what pruning would remove (a dry run, on a read connection).
 
     Returns counts of states, cell versions and blobs, and the compressed bytes.
     """
     with engines.reader.connect() as conn:
-        return plan(conn, older_than_days, notebook).report()
+        return plan(conn, older_than_days, notebook, owner or default_owner()).report()
 
 
 def apply_plan(conn: Connection, found: Plan) -> None:
@@ -154,7 +162,11 @@ def apply_plan(conn: Connection, found: Plan) -> None:
 
 
 def prune(
-    url: str | None, *, older_than_days: float, notebook: str | None = None
+    url: str | None,
+    *,
+    older_than_days: float,
+    notebook: str | None = None,
+    owner: str | None = None,
 ) -> dict[str, int]:
     """Remove what is older than ``older_than_days``; return the counts, as ``collect``.
 
@@ -176,7 +188,7 @@ def prune(
             )
         with engines.writer.begin() as conn:
             check_schema(conn, to_write=True)
-            found = plan(conn, older_than_days, notebook)
+            found = plan(conn, older_than_days, notebook, owner or default_owner())
             apply_plan(conn, found)
         return found.report()
     finally:

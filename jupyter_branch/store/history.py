@@ -19,8 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import model
+from ..identity import default_owner, server_name
 from ..model import CellRef, Execution, ReportedCell
 from ..outputs import clean_output
 from .blobs import pack_running, unpack_running
@@ -40,6 +43,21 @@ _SET_HEAD = (
     notebooks.update().where(notebooks.c.id == bindparam("nb")).values(head_id=bindparam("head"))
 )
 _DELETE_RUNNING = running.delete().where(running.c.key == bindparam("k"))
+_LIVE_NOTEBOOK = select(notebooks.c.id).where(
+    notebooks.c.owner == bindparam("owner"),
+    notebooks.c.abs_path == bindparam("path"),
+    notebooks.c.deleted.is_(None),
+)
+_INSERT_NOTEBOOK = {
+    dialect: make(notebooks).on_conflict_do_nothing(
+        index_elements=["owner", "abs_path"], index_where=notebooks.c.deleted.is_(None)
+    )
+    for dialect, make in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+# FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE already holds the one write lock)
+_LOCK_NOTEBOOK = (
+    select(notebooks.c.head_id).where(notebooks.c.id == bindparam("nb")).with_for_update()
+)
 _STATE_OPTIONAL = (
     "cell_id",
     "execution_count",
@@ -77,7 +95,11 @@ class History:
         read_notebook: Callable[[str], dict[str, Any] | None] | None = None,
         max_output_bytes: int = 5_000_000,
         on_notebook: Callable[[str], None] | None = None,
+        owner: str | None = None,
+        server: str | None = None,
     ) -> None:
+        self.owner = owner if owner is not None else default_owner()
+        self.server = server if server is not None else server_name()
         self.content = content or ContentWriter()
         self.read_notebook = read_notebook or (lambda _path: None)
         # told (on the writer thread) of each live notebook this history writes to
@@ -115,29 +137,34 @@ class History:
         return found
 
     def _notebook_id(self, conn: Connection, abs_path: str, create: bool) -> int | None:
-        row = conn.execute(
-            select(notebooks.c.id)
-            .where(notebooks.c.abs_path == abs_path, notebooks.c.deleted.is_(None))
-            .order_by(notebooks.c.id.desc())
-        ).first()
-        if row is not None:
-            return int(row.id)
+        found = conn.execute(_LIVE_NOTEBOOK, {"owner": self.owner, "path": abs_path}).first()
+        if found is not None:
+            return int(found.id)
         if not create:
             return None
-        nb_id = conn.execute(
-            notebooks.insert().values(uid=uuid.uuid4().hex, abs_path=abs_path, created=time.time())
-        ).inserted_primary_key[0]  # type: ignore[index]
+        row = {"uid": uuid.uuid4().hex, "owner": self.owner, "abs_path": abs_path}
+        made = conn.execute(_INSERT_NOTEBOOK[conn.dialect.name], {**row, "created": time.time()})
+        if not made.rowcount:  # another server of this owner made it a moment ago
+            again = {"owner": self.owner, "path": abs_path}
+            return int(conn.execute(_LIVE_NOTEBOOK, again).one().id)
+        nb_id = int(made.inserted_primary_key[0])  # type: ignore[index]
         on_disk = self.read_notebook(abs_path)
         if on_disk is not None:
             self._record_file_cells(conn, nb_id, on_disk, "save", "the file when history began")
         return int(nb_id)
 
     def head(self, conn: Connection, nb_id: int) -> Head:
+        """Return the notebook's Head, its row locked until the transaction ends.
+
+        Another server may share the store (a team's database): the cached Head
+        is used only while the database still has it, so states are numbered and
+        parented by the database's order, never by a stale cache.
+        """
+        nb = conn.execute(_LOCK_NOTEBOOK, {"nb": nb_id}).one()
         cached = self.heads.get(nb_id)
-        if cached is not None:
+        if cached is not None and cached.state_id == nb.head_id:
             self.heads.move_to_end(nb_id)
             return cached
-        nb = conn.execute(select(notebooks.c.head_id).where(notebooks.c.id == nb_id)).one()
         next_seq = conn.execute(
             select(func.coalesce(func.max(states.c.seq), 0)).where(states.c.notebook_id == nb_id)
         ).scalar_one()
@@ -175,11 +202,13 @@ class History:
     ) -> str:
         """Insert a state with ``cells`` as a child of Head, move Head onto it; return its id."""
         head = parent or self.head(conn, nb_id)
-        version_ids = [self.content.put_version(conn, c) for c in cells]
+        version_ids = [self.content.put_version(conn, nb_id, c) for c in cells]
         state_id = uuid.uuid4().hex
         key = model.sources_key(cells)
         row = dict.fromkeys(_STATE_OPTIONAL)
-        row.update(columns)
+        row.update(
+            {k: model.column_text(v) if isinstance(v, str) else v for k, v in columns.items()}
+        )
         row.update(
             id=state_id,
             notebook_id=nb_id,
@@ -187,7 +216,7 @@ class History:
             seq=head.next_seq,
             created=created or time.time(),
             event=event,
-            layout_blob=self.content.put_layout(conn, version_ids),
+            layout_blob=self.content.put_layout(conn, nb_id, version_ids),
             metadata_blob=metadata_blob if metadata_blob is not None else head.metadata_blob,
             sources_key=key,
         )
@@ -234,7 +263,7 @@ class History:
         head = self.head(conn, nb_id)
         reported = []
         for cell in cells:
-            _, digest = self.content.put_text(conn, cell["source"])
+            _, digest = self.content.put_text(conn, nb_id, cell["source"])
             cell_id = self._alias(nb_id, head, cell["id"]) or cell["id"]
             reported.append(ReportedCell(cell_id, cell["cell_type"], digest))
         doc = model.document_cells(head.cells, reported)
@@ -289,8 +318,8 @@ class History:
         nb_id = self.notebook_id(conn, ex.abs_path)
         assert nb_id is not None
         head = self.head(conn, nb_id)
-        code_id, code_hash = self.content.put_text(conn, ex.code)
-        outputs_id, outputs_hash = self.content.put_json(conn, ex.outputs)
+        code_id, code_hash = self.content.put_text(conn, nb_id, ex.code)
+        outputs_id, outputs_hash = self.content.put_json(conn, nb_id, ex.outputs)
         cell_id = self._alias(nb_id, head, ex.cell_id)
         deleted = [self._alias(nb_id, head, c) or c for c in ex.deleted_cells]
         new_cell = False
@@ -374,8 +403,8 @@ class History:
             status=ex.status,
             started=ex.started,
             ended=ex.ended,
-            code_blob=self.content.put_text(conn, ex.code)[0],
-            outputs_blob=self.content.put_json(conn, ex.outputs)[0],
+            code_blob=self.content.put_text(conn, nb_id, ex.code)[0],
+            outputs_blob=self.content.put_json(conn, nb_id, ex.outputs)[0],
             kernel_id=ex.kernel_id,
             preview=model.preview(ex.code),
         )
@@ -384,10 +413,12 @@ class History:
         """Keep a running execution's outputs so far (replacing the previous ones)."""
         nb_id = self.notebook_id(conn, ex.abs_path) if ex.abs_path else None
         values = dict(
+            owner=self.owner,
+            server=self.server,
             notebook_id=nb_id,
             kernel_id=ex.kernel_id,
-            cell_id=ex.cell_id,
-            code=model.safe_text(ex.code),  # a text column: lone surrogates cannot go in
+            code=model.column_text(ex.code),  # a text column: no lone surrogates, no NUL
+            cell_id=model.column_text(ex.cell_id) if ex.cell_id else None,
             execution_count=ex.execution_count,
             started=ex.started,
             updated=time.time(),
@@ -425,10 +456,10 @@ class History:
         cells = []
         for i, cell in enumerate(nb.get("cells") or []):
             cells.append(
-                self._file_cell(conn, cell, head.cells[i] if i < len(head.cells) else None)
+                self._file_cell(conn, nb_id, cell, head.cells[i] if i < len(head.cells) else None)
             )
         metadata = nb.get("metadata") or {}
-        metadata_blob, _ = self.content.put_json(conn, metadata)
+        metadata_blob, _ = self.content.put_json(conn, nb_id, metadata)
         if head.state_id is not None:
             # Nothing a user made changed: no state. A save (what the open document
             # holds, whose runs and edits are recorded already) counts its sources
@@ -436,7 +467,7 @@ class History:
             # counts (opening a notebook adds some, a collaborative save too).
             if event == "save" and model.sources_key(cells) == head.sources_key:
                 return None
-            if self._same_content(conn, head.cells, cells):
+            if self._same_content(conn, nb_id, head.cells, cells):
                 return None
         preview = preview or ("saved in Jupyter" if event == "save" else "changed on disk")
         return self.make_state(
@@ -444,7 +475,7 @@ class History:
         )
 
     def _file_cell(
-        self, conn: Connection, cell: dict[str, Any], same_place: CellRef | None
+        self, conn: Connection, nb_id: int, cell: dict[str, Any], same_place: CellRef | None
     ) -> CellRef:
         # a file may hold anything: what is not a known shape is kept as plain text
         cell_type = cell.get("cell_type", "code")
@@ -455,7 +486,7 @@ class History:
             source = "".join(str(part) for part in source)
         elif not isinstance(source, str):
             source = json.dumps(source, default=str)
-        _, source_hash = self.content.put_text(conn, source)
+        _, source_hash = self.content.put_text(conn, nb_id, source)
         cell_id = model.safe_text(str(cell.get("id") or ""))
         if not cell_id:
             # nbformat < 4.5 has no ids: keep the id of the same cell in Head, else a new one
@@ -475,13 +506,15 @@ class History:
                 for o in (given if isinstance(given, list) else [])
                 if isinstance(o, dict)
             ]
-            _, outputs_hash = self.content.put_json(conn, outputs)
+            _, outputs_hash = self.content.put_json(conn, nb_id, outputs)
         metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
-        metadata_hash = self.content.put_json(conn, metadata)[1] if metadata else None
+        metadata_hash = self.content.put_json(conn, nb_id, metadata)[1] if metadata else None
         count = model.execution_count(cell.get("execution_count")) if cell_type == "code" else None
         return CellRef(str(cell_id), cell_type, source_hash, outputs_hash, count, metadata_hash)
 
-    def _same_content(self, conn: Connection, a: Sequence[CellRef], b: Sequence[CellRef]) -> bool:
+    def _same_content(
+        self, conn: Connection, nb_id: int, a: Sequence[CellRef], b: Sequence[CellRef]
+    ) -> bool:
         """Compare cells as a file would hold them (outputs without transient ids), but
         not their metadata."""
         if [(c.cell_id, c.cell_type, c.source) for c in a] != [
@@ -491,8 +524,8 @@ class History:
         for x, y in zip(a, b, strict=True):
             if x.outputs == y.outputs:
                 continue
-            left = read_json(conn, self.content.blob_id(conn, x.outputs)) or []
-            right = read_json(conn, self.content.blob_id(conn, y.outputs)) or []
+            left = read_json(conn, self.content.blob_id(conn, nb_id, x.outputs)) or []
+            right = read_json(conn, self.content.blob_id(conn, nb_id, y.outputs)) or []
             if [clean_output(o) for o in left] != [clean_output(o) for o in right]:
                 return False
         return True
@@ -533,6 +566,7 @@ class History:
         """Follow a rename or move of a notebook or a folder; return how many notebooks moved."""
         rows = conn.execute(
             select(notebooks.c.id, notebooks.c.abs_path).where(
+                notebooks.c.owner == self.owner,
                 notebooks.c.deleted.is_(None),
                 (notebooks.c.abs_path == old_abs) | notebooks.c.abs_path.startswith(old_abs + "/"),
             )
@@ -551,18 +585,31 @@ class History:
         self.notebooks.pop(abs_path, None)
         conn.execute(
             notebooks.update()
-            .where(notebooks.c.abs_path == abs_path, notebooks.c.deleted.is_(None))
+            .where(
+                notebooks.c.owner == self.owner,
+                notebooks.c.abs_path == abs_path,
+                notebooks.c.deleted.is_(None),
+            )
             .values(deleted=time.time())
         )
 
     def set_label(self, conn: Connection, state_id: str, label: str | None) -> dict[str, Any]:
         """Label a state (None removes it); return ``{"state", "label", "changed"}``."""
+        label = model.column_text(label) if label is not None else None
         result = conn.execute(states.update().where(states.c.id == state_id).values(label=label))
         return {"state": state_id, "label": label, "changed": result.rowcount > 0}
 
     def recover_running(self, conn: Connection) -> int:
-        """Turn executions left running by a stopped server into ``incomplete`` states."""
-        rows = conn.execute(select(running).order_by(running.c.started)).all()
+        """Turn executions this server left running when it stopped into ``incomplete``
+        states. Other owners' and other servers' running executions are theirs."""
+        mine = running.c.owner == self.owner
+        if self.owner == default_owner():  # rows from before owners were recorded
+            mine = mine | running.c.owner.is_(None)
+        rows = conn.execute(
+            select(running)
+            .where(mine, running.c.server.is_(None) | (running.c.server == self.server))
+            .order_by(running.c.started)
+        ).all()
         count = 0
         for r in rows:
             nb_path = None

@@ -18,7 +18,7 @@ from ..outputs import without_transient
 from . import search as search_index
 from . import summary
 from .content import load_cells, load_versions, read_blob, read_json, read_text
-from .schema import blobs, cell_versions, notebooks, running, state_cells, states
+from .schema import blobs, cell_versions, notebooks, running, shares, state_cells, states
 from .summary import driver_args, log_json_select, log_select, summary_of
 
 
@@ -41,16 +41,30 @@ def iso(ts: float | None) -> str | None:
     return dt.datetime.fromtimestamp(round(ts, 3), dt.UTC).isoformat(timespec="milliseconds")
 
 
-def find_notebook(conn: Connection, abs_path: str) -> Any:
-    """Return the notebook row at ``abs_path`` (live first, else the latest deleted)."""
+def shared_with(owner: str) -> Any:
+    """The ids of the notebooks shared with ``owner`` (a subquery)."""
+    return select(shares.c.notebook_id).where(shares.c.grantee == owner)
+
+
+def visible_to(owner: str) -> Any:
+    """The condition on ``notebooks`` of what ``owner`` may read: theirs, and what was
+    shared with them."""
+    return or_(notebooks.c.owner == owner, notebooks.c.id.in_(shared_with(owner)))
+
+
+def find_notebook(conn: Connection, abs_path: str, owner: str, of: str | None = None) -> Any:
+    """Return ``owner``'s notebook row at ``abs_path`` (live first, else the latest
+    deleted); with ``of``, that owner's, if they shared it with ``owner``."""
+    whose = of or owner
+    query = select(notebooks).where(notebooks.c.abs_path == abs_path, notebooks.c.owner == whose)
+    if whose != owner:
+        query = query.where(notebooks.c.id.in_(shared_with(owner)))
     row = conn.execute(
-        select(notebooks)
-        .where(notebooks.c.abs_path == abs_path)
-        .order_by(notebooks.c.deleted.is_not(None), notebooks.c.id.desc())
-        .limit(1)
+        query.order_by(notebooks.c.deleted.is_not(None), notebooks.c.id.desc()).limit(1)
     ).first()
     if row is None:
-        raise NotFound(f"no history for {abs_path}")
+        shown = abs_path if whose == owner else f"{abs_path} of {whose}"
+        raise NotFound(f"no history for {shown}")
     return row
 
 
@@ -188,8 +202,11 @@ def cell_history(conn: Connection, nb: Any, cell_id: str, limit: int = 100) -> l
     return [{"state": summary_of(r), "cell": by_version[r.version_id]} for r in rows]
 
 
-def search(conn: Connection, nb: Any | None, query: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Return where ``query`` is found in ``nb``'s history (every notebook's if None).
+def search(
+    conn: Connection, nb: Any | None, query: str, limit: int = 50, owner: str | None = None
+) -> list[dict[str, Any]]:
+    """Return where ``query`` is found in ``nb``'s history (else in every notebook of
+    ``owner``).
 
     ``query`` is text (see ``search.Query``). Newest first: by ``seq`` in one
     notebook, by time across notebooks. One match per state and cell, for each
@@ -202,11 +219,12 @@ def search(conn: Connection, nb: Any | None, query: str, limit: int = 50) -> lis
     Raises SearchUnavailable.
     """
     if not search_index.available(conn):
-        raise SearchUnavailable("history search needs the SQLite store (with FTS5)")
+        raise SearchUnavailable("history search needs the SQLite store (with FTS5) or PostgreSQL")
     terms = search_index.Query.parse(query)
-    if terms.expression is None:
+    matching = search_index.matching_blobs(conn.dialect.name, terms)
+    if matching is None:
         return []
-    hits = search_index.matching_blobs(terms.expression).cte("hits")
+    hits = matching.cte("hits")
     in_source = cell_versions.c.source_blob.in_(select(hits.c.rowid))
     in_outputs = and_(
         cell_versions.c.outputs_blob.in_(select(hits.c.rowid)), states.c.event != "edit"
@@ -221,6 +239,7 @@ def search(conn: Connection, nb: Any | None, query: str, limit: int = 50) -> lis
             in_source.label("in_source"),
             in_outputs.label("in_outputs"),
             notebooks.c.abs_path,
+            notebooks.c.owner,
         )
         .select_from(state_cells)
         .join(cell_versions, cell_versions.c.id == state_cells.c.version_id)
@@ -233,7 +252,9 @@ def search(conn: Connection, nb: Any | None, query: str, limit: int = 50) -> lis
             state_cells.c.seq.desc(), state_cells.c.cell_id
         )
     else:
-        found = found.order_by(states.c.created.desc(), states.c.seq.desc(), state_cells.c.cell_id)
+        found = found.where(notebooks.c.owner == owner).order_by(
+            states.c.created.desc(), states.c.seq.desc(), state_cells.c.cell_id
+        )
     if not terms.needs_check:
         found = found.limit(limit)
     texts: OrderedDict[int, str] = OrderedDict()  # rows next to each other share blobs
@@ -275,28 +296,51 @@ def search(conn: Connection, nb: Any | None, query: str, limit: int = 50) -> lis
     return matches
 
 
-def info(conn: Connection) -> dict[str, int]:
-    """Return counts of what the store holds."""
+def database_size(conn: Connection) -> int | None:
+    """Return the bytes a database server holds for the store (None for a SQLite file,
+    whose size is the file's)."""
+    if conn.dialect.name == "postgresql":
+        size = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar()
+        return int(size or 0)
+    return None
+
+
+def info(conn: Connection, owner: str) -> dict[str, int]:
+    """Return counts of what the store holds for ``owner``."""
+    mine = select(notebooks.c.id).where(notebooks.c.owner == owner)
     blob_count, raw, stored = conn.execute(
         select(
             func.count(),
             func.coalesce(func.sum(blobs.c.size), 0),
             func.coalesce(func.sum(func.length(blobs.c.data)), 0),
-        ).select_from(blobs)
+        ).where(blobs.c.notebook_id.in_(mine))
     ).one()
+
+    def count(table: Any) -> int:
+        return int(
+            conn.execute(
+                select(func.count()).select_from(table).where(table.c.notebook_id.in_(mine))
+            ).scalar_one()
+        )
+
     return {
-        "notebooks": conn.execute(select(func.count()).select_from(notebooks)).scalar_one(),
-        "states": conn.execute(select(func.count()).select_from(states)).scalar_one(),
-        "cell_versions": conn.execute(select(func.count()).select_from(cell_versions)).scalar_one(),
+        "notebooks": int(
+            conn.execute(
+                select(func.count()).select_from(notebooks).where(notebooks.c.owner == owner)
+            ).scalar_one()
+        ),
+        "states": count(states),
+        "cell_versions": count(cell_versions),
         "blobs": int(blob_count),
         "content_bytes": int(raw),
         "stored_bytes": int(stored),
-        "running": conn.execute(select(func.count()).select_from(running)).scalar_one(),
+        "running": count(running),
     }
 
 
-def notebook_list(conn: Connection) -> list[dict[str, Any]]:
-    """Return every notebook with its state count and last activity."""
+def notebook_list(conn: Connection, owner: str) -> list[dict[str, Any]]:
+    """Return ``owner``'s notebooks and those shared with them, with state counts and
+    last activity; each says whose it is."""
     counts = (
         select(
             states.c.notebook_id,
@@ -309,11 +353,14 @@ def notebook_list(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(
         select(notebooks, counts.c.n, counts.c.last)
         .outerjoin(counts, counts.c.notebook_id == notebooks.c.id)
-        .order_by(notebooks.c.abs_path)
+        .where(visible_to(owner))
+        .order_by(notebooks.c.owner != owner, notebooks.c.owner, notebooks.c.abs_path)
     )
     return [
         {
             "abs_path": r.abs_path,
+            "owner": r.owner,
+            "shared": r.owner != owner,
             "states": r.n or 0,
             "last": iso(r.last),
             "head": r.head_id,

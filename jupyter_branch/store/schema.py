@@ -35,6 +35,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from . import search
@@ -132,6 +133,118 @@ def _search(md: MetaData) -> None:
     """Nothing to declare: the search index is made by ``search.create_index``."""
 
 
+def _owners(md: MetaData) -> None:
+    """Owners, per-notebook content, sharing (0003): a team's store on one database."""
+    notebooks = md.tables["notebooks"]
+    # who the history belongs to (identity.py); a notebook is (owner, abs_path)
+    notebooks.append_column(Column("owner", Text, nullable=False, server_default=""))
+    Index("ix_notebooks_owner_path", notebooks.c.owner, notebooks.c.abs_path)
+    Index(
+        "ux_notebooks_live",
+        notebooks.c.owner,
+        notebooks.c.abs_path,
+        unique=True,
+        sqlite_where=notebooks.c.deleted.is_(None),
+        postgresql_where=notebooks.c.deleted.is_(None),
+    )
+    # Content is stored once per notebook, so every row of it belongs to one
+    # owner (row-level security can hide it) and one user's store never says
+    # whether another holds some text: ``hash`` is the notebook-scoped key
+    # (model.scoped_key), ``digest`` the content's own hash (what rules compare).
+    blobs = md.tables["blobs"]
+    blobs.append_column(Column("notebook_id", Integer, ForeignKey("notebooks.id")))
+    blobs.append_column(Column("digest", LargeBinary(16)))
+    Index("ix_blobs_notebook", blobs.c.notebook_id)
+    versions = md.tables["cell_versions"]
+    versions.append_column(Column("notebook_id", Integer, ForeignKey("notebooks.id")))
+    Index("ix_cell_versions_notebook", versions.c.notebook_id)
+    running = md.tables["running"]
+    running.append_column(Column("owner", Text))
+    running.append_column(Column("server", Text))
+    Table(
+        "shares",
+        md,
+        Column("notebook_id", Integer, ForeignKey("notebooks.id"), primary_key=True),
+        Column("grantee", Text, primary_key=True),
+        Column("created", Float, nullable=False),
+    )
+
+
+def _fill_owners(conn: Connection) -> None:
+    """Migration 0003's data: the store's history belongs to whoever upgrades it, and
+    each content row to the first notebook that uses it, keyed for that notebook."""
+    from ..identity import default_owner
+    from ..model import scoped_key
+    from .blobs import decode, unpack_ids
+
+    owner = default_owner()
+    conn.execute(text("UPDATE notebooks SET owner = :o"), {"o": owner})
+    conn.execute(text("UPDATE running SET owner = :o WHERE notebook_id IS NOT NULL"), {"o": owner})
+    # two live rows for one path (never made by this code, but possible by hand):
+    # the newest stays live, so (owner, path) can be unique among live notebooks
+    live: dict[str, int] = {}
+    rows = conn.execute(
+        text("SELECT id, abs_path FROM notebooks WHERE deleted IS NULL ORDER BY id")
+    )
+    for nb_id, path in rows.all():
+        if path in live:
+            conn.execute(
+                text("UPDATE notebooks SET deleted = created WHERE id = :i"), {"i": live[path]}
+            )
+        live[path] = nb_id
+    metadata = build_metadata(MIGRATIONS[:3])
+    for index in metadata.tables["notebooks"].indexes:
+        if index.name == "ux_notebooks_live":
+            index.create(conn)
+    blob_owner: dict[int, int] = {}
+    version_owner: dict[int, int] = {}
+
+    def claim(found: dict[int, int], row_id: int | None, nb_id: int) -> None:
+        if row_id is not None:
+            found[row_id] = min(nb_id, found.get(row_id, nb_id))
+
+    states_rows = conn.execute(
+        text("SELECT notebook_id, layout_blob, code_blob, outputs_blob, metadata_blob FROM states")
+    ).all()
+    layouts: dict[int, int] = {}
+    for nb_id, layout, code, outputs, meta in states_rows:
+        for blob_id in (layout, code, outputs, meta):
+            claim(blob_owner, blob_id, nb_id)
+        claim(layouts, layout, nb_id)
+    for layout, nb_id in layouts.items():
+        row = conn.execute(
+            text("SELECT codec, data FROM blobs WHERE id = :i"), {"i": layout}
+        ).first()
+        if row is not None:
+            for version_id in unpack_ids(decode(row[0], row[1])):
+                claim(version_owner, version_id, nb_id)
+    for nb_id, version_id in conn.execute(text("SELECT notebook_id, version_id FROM state_cells")):
+        claim(version_owner, version_id, nb_id)
+    versions = conn.execute(
+        text("SELECT id, hash, source_blob, outputs_blob, metadata_blob FROM cell_versions")
+    ).all()
+    for version_id, _key, source, outputs, meta in versions:
+        nb_id = version_owner.get(version_id)
+        if nb_id is not None:
+            for blob_id in (source, outputs, meta):
+                claim(blob_owner, blob_id, nb_id)
+    conn.execute(text("UPDATE blobs SET digest = hash"))
+    move_blob = text("UPDATE blobs SET notebook_id = :n, hash = :h WHERE id = :i")
+    for blob_id, digest in conn.execute(text("SELECT id, hash FROM blobs")).all():
+        if blob_id in blob_owner:
+            nb_id = blob_owner[blob_id]
+            conn.execute(
+                move_blob, {"n": nb_id, "h": scoped_key(nb_id, bytes(digest)), "i": blob_id}
+            )
+    move_version = text("UPDATE cell_versions SET notebook_id = :n, hash = :h WHERE id = :i")
+    for version_id, key, *_ in versions:
+        if version_id in version_owner:
+            nb_id = version_owner[version_id]
+            conn.execute(
+                move_version, {"n": nb_id, "h": scoped_key(nb_id, bytes(key)), "i": version_id}
+            )
+
+
 @dataclass(frozen=True)
 class Migration:
     """A named schema step: ``declare`` adds its objects to a MetaData.
@@ -159,6 +272,27 @@ MIGRATIONS: tuple[Migration, ...] = (
         new_tables=("notebooks", "blobs", "cell_versions", "states", "state_cells", "running"),
     ),
     Migration("0002_search", _search, run=search.create_index, needed_to_read=False),
+    Migration(
+        "0003_owners",
+        _owners,
+        new_tables=("shares",),
+        new_columns=(
+            ("notebooks", "owner"),
+            ("blobs", "notebook_id"),
+            ("blobs", "digest"),
+            ("cell_versions", "notebook_id"),
+            ("running", "owner"),
+            ("running", "server"),
+        ),
+        new_indexes=("ix_notebooks_owner_path", "ix_blobs_notebook", "ix_cell_versions_notebook"),
+        run=_fill_owners,
+    ),
+    Migration(
+        "0004_search_postgres",
+        _search,
+        run=search.create_postgres_index,
+        needed_to_read=False,
+    ),
 )
 
 
@@ -177,3 +311,4 @@ cell_versions = metadata.tables["cell_versions"]
 states = metadata.tables["states"]
 state_cells = metadata.tables["state_cells"]
 running = metadata.tables["running"]
+shares = metadata.tables["shares"]

@@ -1,8 +1,12 @@
 """The history search index: what text is searchable, how it is indexed, safe queries.
 
-The index is an SQLite FTS5 table, ``search_index``, made by migration
-``0002_search``; on other databases there is no index and history search is
-unavailable. It is keyed by ``blobs.id``: a source, or an outputs list, is
+On SQLite the index is an FTS5 table, ``search_index``, made by migration
+``0002_search``; on PostgreSQL it is ``search_text``, a ``tsvector`` per blob
+with a GIN index, made by ``0004_search_postgres``. PostgreSQL's parser is not
+used: the tokens are ours (``_WORD``, lower case, accents folded, as FTS5's
+unicode61 makes them), so both databases find the same things; other
+databases have no index and history search is unavailable. It is keyed by
+``blobs.id``: a source, or an outputs list, is
 indexed once however many cell versions share it (every edit of a cell carries
 its outputs along, every run its source). It keeps tokens only: no second,
 uncompressed copy of the text (contentless; snippets are cut from the blobs)
@@ -110,8 +114,26 @@ def searchable_text(stored: str, parsed: Any = _UNSET) -> str:
     return safe_text(found)
 
 
+PG_TABLE = "search_text"
+PG_CREATE = (
+    f"CREATE TABLE {PG_TABLE} (blob_id integer PRIMARY KEY REFERENCES blobs(id), "
+    "tsv tsvector NOT NULL)",
+    f"CREATE INDEX ix_{PG_TABLE}_tsv ON {PG_TABLE} USING gin (tsv)",
+)
+MAX_TOKEN = 200  # characters: longer "words" (base64, hashes) are not searched for
+
+
+def tokens(indexed: str) -> list[str]:
+    """Return the distinct search tokens of a text, as both indexes hold them."""
+    found = {t for t in _WORD.findall(_fold(indexed).lower()) if len(t) <= MAX_TOKEN}
+    return sorted(found)
+
+
 def available(conn: Connection) -> bool:
-    """Return True if this store has the search index (SQLite with FTS5, migrated)."""
+    """Return True if this store has the search index (SQLite with FTS5, or
+    PostgreSQL, migrated)."""
+    if conn.dialect.name == "postgresql":
+        return bool(conn.exec_driver_sql(f"SELECT to_regclass('{PG_TABLE}') IS NOT NULL").scalar())
     if conn.dialect.name != "sqlite":
         return False
     found = conn.execute(
@@ -121,13 +143,25 @@ def available(conn: Connection) -> bool:
     return found is not None
 
 
+_PG_INDEX = text(
+    f"INSERT INTO {PG_TABLE} (blob_id, tsv) "
+    "VALUES (:id, array_to_tsvector(CAST(:tokens AS text[])))"
+)
+
+
 def index_blob(conn: Connection, blob_id: int, indexed: str) -> None:
     """Add a new blob's searchable text to the index (nothing for empty text)."""
-    if indexed:
-        conn.execute(
-            text(f"INSERT INTO {TABLE} (rowid, text) VALUES (:id, :text)"),
-            {"id": blob_id, "text": indexed},
-        )
+    if not indexed:
+        return
+    if conn.dialect.name == "postgresql":
+        found = tokens(indexed)
+        if found:
+            conn.execute(_PG_INDEX, {"id": blob_id, "tokens": found})
+        return
+    conn.execute(
+        text(f"INSERT INTO {TABLE} (rowid, text) VALUES (:id, :text)"),
+        {"id": blob_id, "text": indexed},
+    )
 
 
 def unindex_blobs(conn: Connection, blob_ids: Iterable[int]) -> None:
@@ -135,6 +169,13 @@ def unindex_blobs(conn: Connection, blob_ids: Iterable[int]) -> None:
     if not available(conn):
         return
     ids = list(blob_ids)
+    if conn.dialect.name == "postgresql":
+        delete_rows = text(f"DELETE FROM {PG_TABLE} WHERE blob_id IN :ids").bindparams(
+            bindparam("ids", expanding=True)
+        )
+        for i in range(0, len(ids), 500):
+            conn.execute(delete_rows, {"ids": ids[i : i + 500]})
+        return
     query = text(
         f"SELECT id, codec, data FROM blobs WHERE id IN :ids "
         f"AND EXISTS (SELECT 1 FROM {TABLE} WHERE rowid = blobs.id)"
@@ -160,6 +201,21 @@ UNION SELECT outputs_blob FROM cell_versions WHERE outputs_blob IS NOT NULL
 UNION SELECT code_blob FROM states WHERE code_blob IS NOT NULL
 UNION SELECT outputs_blob FROM states WHERE outputs_blob IS NOT NULL
 """
+
+
+def create_postgres_index(conn: Connection) -> None:
+    """Migration step (0004): make PostgreSQL's index and fill it from the stored blobs."""
+    if conn.dialect.name != "postgresql":
+        return
+    for statement in PG_CREATE:
+        conn.exec_driver_sql(statement)
+    ids = [row[0] for row in conn.exec_driver_sql(_INDEXED_BLOBS)]
+    query = text("SELECT id, codec, data FROM blobs WHERE id IN :ids").bindparams(
+        bindparam("ids", expanding=True)
+    )
+    for i in range(0, len(ids), 500):
+        for r in conn.execute(query, {"ids": ids[i : i + 500]}).all():
+            index_blob(conn, r.id, _blob_text(r.codec, r.data))
 
 
 def create_index(conn: Connection) -> None:
@@ -242,6 +298,17 @@ class Query:
         return " ".join(parts) or None
 
     @property
+    def tsquery(self) -> str | None:
+        """The same as a PostgreSQL tsquery (None for no terms): tokens folded as
+        ``tokens`` indexes them, all required, a prefix term's last token with ``:*``."""
+        parts = [
+            _fold(token).lower() + (":*" if prefix and i == len(toks) - 1 else "")
+            for toks, prefix in self.terms
+            for i, token in enumerate(toks)
+        ]
+        return " & ".join(parts) or None
+
+    @property
     def needs_check(self) -> bool:
         """True when the index alone cannot tell a match (a term of several tokens)."""
         return any(len(tokens) > 1 for tokens, _ in self.terms)
@@ -264,8 +331,16 @@ class Query:
         return ("…" if start > 0 else "") + piece + ("…" if end < len(found) else "")
 
 
-def matching_blobs(expression: str) -> Select[Any]:
-    """Return a select of the ids of the blobs whose text matches ``expression``."""
+def matching_blobs(dialect: str, query: Query) -> Select[Any] | None:
+    """Return a select of the ids of the blobs whose text holds every token of
+    ``query`` (None when it has none). Its column is named ``rowid``."""
+    if query.expression is None:
+        return None
+    if dialect == "postgresql":
+        pg = table(PG_TABLE, column("blob_id"), column("tsv"))
+        return select(pg.c.blob_id.label("rowid")).where(
+            text("tsv @@ CAST(:tsq AS tsquery)").bindparams(tsq=query.tsquery)
+        )
     return select(index_table.c.rowid).where(
-        text(f"{TABLE} MATCH :expression").bindparams(expression=expression)
+        text(f"{TABLE} MATCH :expression").bindparams(expression=query.expression)
     )

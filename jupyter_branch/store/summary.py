@@ -18,7 +18,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, Text, bindparam, case, cast, func, literal, select
+from sqlalchemy import BigInteger, Select, Text, bindparam, case, cast, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
@@ -57,9 +57,9 @@ def columns(dialect: str, table: Any = states) -> list[ColumnElement[Any]]:
     duration = case(
         (
             c.started.is_not(None) & c.ended.is_not(None),
-            func.greatest(0, cast(func.round((c.ended - c.started) * 1000), Integer))
+            func.greatest(0, cast(func.round((c.ended - c.started) * 1000), BigInteger))
             if dialect == "postgresql"
-            else func.max(0, cast(func.round((c.ended - c.started) * 1000), Integer)),
+            else func.max(0, cast(func.round((c.ended - c.started) * 1000), BigInteger)),
         ),
         else_=None,
     )

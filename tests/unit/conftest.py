@@ -18,9 +18,10 @@ from jupyter_branch.store.writer import Writer
 class Store:
     """A store with its writer, and shortcuts to make history the way the server does."""
 
-    def __init__(self, root: Any) -> None:
+    def __init__(self, root: Any, url: str | None = None) -> None:
         self.root = root
-        self.url = f"sqlite:///{root}/history.sqlite"
+        self.url = url or f"sqlite:///{root}/history.sqlite"
+        self.backend = self.url.split(":", 1)[0].split("+", 1)[0]
         self.engines = open_store(self.url)
         self.files: dict[str, dict[str, Any]] = {}
         self.history = History(read_notebook=self.files.get, max_output_bytes=100_000)
@@ -81,8 +82,20 @@ class Store:
         self.engines.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: Any, tmp_path: Any) -> Iterator[Store]:
+    """A store on each backend: the embedded SQLite, and a real PostgreSQL server."""
+    url = None
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").new_database()
+    s = Store(tmp_path, url)
+    yield s
+    s.close()
+
+
 @pytest.fixture
-def store(tmp_path: Any) -> Iterator[Store]:
+def sqlite_store(tmp_path: Any) -> Iterator[Store]:
+    """A store in a SQLite file, for what is about the file itself."""
     s = Store(tmp_path)
     yield s
     s.close()

@@ -26,8 +26,10 @@ def run(capsys: Any, *args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def recorded(store: Any, monkeypatch: Any) -> dict[str, Any]:
-    """A store with two runs of a cell, its writer stopped; the CLI run from its folder."""
+def recorded(sqlite_store: Any, monkeypatch: Any) -> dict[str, Any]:
+    """A SQLite store with two runs of a cell, its writer stopped; the CLI run from its
+    folder."""
+    store = sqlite_store
     monkeypatch.chdir(store.root)
     store.report(("c1", "x = 1"))
     first = store.execute("c1", "x = 1", "one\n")
@@ -51,7 +53,8 @@ def applied(path: Path) -> list[str]:
 
 
 def make_older(path: Path) -> None:
-    """Turn the store into one written before migration 0002 (no search index)."""
+    """Take migration 0002 out of the store: a store without the search index, which
+    readers do without."""
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TABLE search_index")
         conn.execute("DELETE FROM jupyter_branch_migrations WHERE name = '0002_search'")
@@ -77,7 +80,7 @@ def test_reading_commands_leave_a_store_at_an_older_migration_as_it_is(recorded,
         code, _out, err = run(capsys, "--db", db, *command)
         assert code == 0, (command, err)
     assert json.loads(run(capsys, "--db", db, "log", "nb.ipynb", "--json")[1])["head"] == second
-    assert applied(recorded["path"]) == ["0001_initial"], "nothing was migrated"
+    assert "0002_search" not in applied(recorded["path"]), "nothing was migrated"
     assert fingerprint(recorded["path"]) == before, "not a byte was written"
 
 

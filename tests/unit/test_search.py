@@ -8,16 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from jupyter_branch.model import Execution
-from jupyter_branch.service import BadRequest, HistoryService
+from jupyter_branch.service import BadRequest
 from jupyter_branch.store import gc, search
-from jupyter_branch.store.engine import open_store
-from jupyter_branch.store.history import History
-from jupyter_branch.store.migrations import applied_migrations, migrate
-from jupyter_branch.store.queries import SearchUnavailable
+from jupyter_branch.store.migrations import applied_migrations
 from jupyter_branch.store.schema import MIGRATIONS
-from jupyter_branch.store.writer import Writer
 from tests.unit.conftest import Store
+from tests.unit.old_store import write_old_store
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJ"
 
@@ -30,10 +26,13 @@ def found(store: Store, query: str, nb: Any = "default", limit: int = 50) -> lis
 
 def indexed_rowids(store: Store, word: str) -> list[int]:
     """The rows of the raw index holding ``word``, whatever the store's other tables say."""
+    parsed = search.Query.parse(word)
     with store.engines.reader.connect() as conn:
+        if store.backend == "postgresql":
+            query = text("SELECT blob_id FROM search_text WHERE tsv @@ CAST(:w AS tsquery)")
+            return [r[0] for r in conn.execute(query, {"w": parsed.tsquery})]
         query = text("SELECT rowid FROM search_index WHERE search_index MATCH :w")
-        expression = search.Query.parse(word).expression
-        return [r[0] for r in conn.execute(query, {"w": expression})]
+        return [r[0] for r in conn.execute(query, {"w": parsed.expression})]
 
 
 def code(cell_id: str, source: str) -> dict[str, str]:
@@ -261,33 +260,22 @@ def test_gc_takes_what_it_deletes_out_of_the_index(store):
 def test_migration_indexes_the_history_of_an_existing_store(tmp_path):
     # a store as a version without search wrote it: migration 0001 only, with history
     url = f"sqlite:///{tmp_path}/history.sqlite"
-    engines = open_store(url, migrate_schema=False)
-    assert migrate(engines.writer, MIGRATIONS[:1]) == ["0001_initial"]
-    writer = Writer(engines, History())
-    service = HistoryService(engines, writer)
     nb = str(tmp_path / "nb.ipynb")
-    cells = [code("c1", "old_code = 1"), {"id": "m1", "cell_type": "markdown", "source": "old md"}]
-    service.report_document(nb, cells).result(10)
     outputs = [
         {"output_type": "stream", "name": "stdout", "text": "old_output\n"},
         error_output("OldError", "old_value"),
     ]
-    ex = Execution(nb, "k", "m", "c1", "old_code = 1", outputs, 1, "error", 1.0, 2.0)
-    writer.submit(History.record_execution, ex).result(10)
-    with pytest.raises(SearchUnavailable):
-        service.search(nb, "old_code")
-    writer.stop()
-    engines.dispose()
+    write_old_store(url, {nb: [("c1", "old_code = 1", outputs)]}, migrations=1)
 
     store = Store(tmp_path)  # opening it migrates
     try:
         with store.engines.reader.connect() as conn:
             assert applied_migrations(conn) == [m.name for m in MIGRATIONS]
-        assert found(store, "old_code") == [("execute", "c1", "source"), ("edit", "c1", "source")]
-        assert found(store, "md") == [("edit", "m1", "source")]
+        assert found(store, "old_code") == [("execute", "c1", "source")]
         assert found(store, "old_output") == [("execute", "c1", "outputs")]
         assert found(store, "OldError old_value") == [("execute", "c1", "outputs")]
-        store.report(("c1", "new_code = 2"), ("m1", "old md", "markdown"))
+        store.report(("c1", "new_code = 2"), ("m1", "new md", "markdown"))
         assert found(store, "new_code") == [("edit", "c1", "source")]
+        assert found(store, "md") == [("edit", "m1", "source")]
     finally:
         store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from jupyter_branch.identity import default_owner
 from jupyter_branch.model import Execution
 from jupyter_branch.outputs import OutputReplay
 from jupyter_branch.store import queries
@@ -379,11 +380,11 @@ def test_identical_content_is_stored_once(store):
     store.report(("c1", "x = 1"))
     store.execute("c1", "x = 1", "same\n")
     with store.engines.reader.connect() as conn:
-        before = queries.info(conn)
+        before = queries.info(conn, default_owner())
     for _ in range(5):
         store.execute("c1", "x = 1", "same\n")
     with store.engines.reader.connect() as conn:
-        after = queries.info(conn)
+        after = queries.info(conn, default_owner())
     assert after["states"] == before["states"] + 5
     # each run differs only by its execution count: a new layout blob, no new content
     assert after["blobs"] == before["blobs"] + 5
