@@ -15,7 +15,7 @@ PORT ?= 8888
 # Galata drives this browser; Playwright's own downloads are not used.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab test setup test-python test-js test-ui test-compat screenshots chromium lint clean check-auth
+.PHONY: lab test setup test-python test-js test-ui test-compat screenshots chromium postgresql lint clean check-auth
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -42,8 +42,10 @@ lab: setup
 test: setup
 	$(MAKE) lint test-js test-python check-auth test-ui test-compat
 
-test-python: setup
-	$(BIN)/python -m pytest
+# The PostgreSQL variants of the tests need Debian's postgresql (installed here when
+# missing and root); they start a server of their own and must not be skipped.
+test-python: setup postgresql
+	JUPYTER_BRANCH_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest
 
 # A real `jupyter server` on a free port: fails if any jupyter-branch route answers
 # any method without credentials (scripts/check_auth.py says how).
@@ -74,6 +76,18 @@ screenshots: setup chromium ui-tests/node_modules/.yarn-state.yml
 ui-tests/node_modules/.yarn-state.yml: ui-tests/package.json ui-tests/yarn.lock
 	cd ui-tests && jlpm install --immutable
 	touch $@
+
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && ! command -v pg_ctl >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "PostgreSQL not found: installing Debian's postgresql"; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; \
+	  else \
+	    echo "The tests need PostgreSQL's server programs. Install them (sudo apt-get install" \
+	      "postgresql)." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
 
 chromium:
 	@if [ ! -x "$(CHROMIUM)" ]; then \

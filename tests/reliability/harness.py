@@ -39,7 +39,12 @@ class ServerProcess:
     """``jupyter server`` with jupyter-branch on a given root, data dir and store."""
 
     def __init__(
-        self, root: Path, data_dir: Path, db_url: str | None = None, extra: list[str] | None = None
+        self,
+        root: Path,
+        data_dir: Path,
+        db_url: str | None = None,
+        extra: list[str] | None = None,
+        log: Path | None = None,
     ) -> None:
         self.root = root
         self.data_dir = data_dir
@@ -47,7 +52,7 @@ class ServerProcess:
         self.extra = extra or []
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log = root.parent / "server.log"
+        self.log = log or root.parent / "server.log"
 
     @property
     def base(self) -> str:
@@ -160,10 +165,17 @@ class BlockingKernel:
             url, subprotocols=[V1], header=[f"Authorization: token {TOKEN}"], timeout=120
         )
 
-    def execute(self, code: str, cell_id: str | None, timeout: float = 120) -> list[dict]:
+    def send(self, code: str, cell_id: str | None) -> str:
+        """Send an execution without waiting; return its msg_id (for ``wait``)."""
         msg = execute_request(code, cell_id, self.client)
-        msg_id = msg["header"]["msg_id"]
         self.ws.send_binary(pack_v1("shell", msg))
+        return str(msg["header"]["msg_id"])
+
+    def execute(self, code: str, cell_id: str | None, timeout: float = 120) -> list[dict]:
+        return self.wait(self.send(code, cell_id), code, timeout)
+
+    def wait(self, msg_id: str, code: str = "", timeout: float = 120) -> list[dict]:
+        """Read until the kernel is idle for ``msg_id``; return its iopub messages."""
         seen = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
