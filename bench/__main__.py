@@ -22,11 +22,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import kishu_ref, latency, overhead, panel, report, size, writer_limits
+from . import backends, kishu_ref, latency, overhead, panel, report, size, writer_limits
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
-SECTIONS = ("overhead", "size", "latency", "panel", "writer")
+SECTIONS = ("overhead", "size", "latency", "panel", "writer", "backends")
 
 
 def log(message: str) -> None:
@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     section("latency", lambda: latency.measure(args.quick, stores, cache, log))
     section("panel", lambda: panel.measure(args.quick, stores, cache, RESULTS, log))
     section("writer", lambda: asyncio.run(writer_limits.measure(args.quick, log)))
+    section("backends", lambda: backends.measure(args.quick, log))
     results["total_seconds"] = time.perf_counter() - started
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     text = json.dumps(results, indent=1, default=str)

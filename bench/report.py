@@ -341,6 +341,22 @@ def plot(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def backends_table(b: dict[str, Any]) -> str:
+    """The same history written and read on both backends (bench/backends.py)."""
+    rows = [
+        "| measure | SQLite | PostgreSQL | PostgreSQL / SQLite |",
+        "|---|---|---|---|",
+    ]
+    for key, label, unit in (
+        ("writes_per_second", f"writer: {b['executions']:,} executions recorded", "/s"),
+        ("log_ms", f"full log of {b['executions']:,} states (GET tree's pages)", " ms"),
+        ("cell_history_ms", "a cell's newest 100 versions", " ms"),
+    ):
+        lite, pg = b["sqlite"][key], b["postgresql"][key]
+        rows.append(f"| {label} | {lite:,.1f}{unit} | {pg:,.1f}{unit} | {pg / lite:.2f}x |")
+    return "\n".join(rows)
+
+
 def generated(results: dict[str, Any]) -> str:
     parts = [
         BEGIN,
@@ -373,6 +389,13 @@ def generated(results: dict[str, Any]) -> str:
         parts += ["### 4. Panel in Chromium", "", panel_table(results["panel"]), ""]
     if results.get("writer"):
         parts += ["### 5. Writer limits", "", writer_table(results["writer"]), ""]
+    if results.get("backends"):
+        parts += [
+            "### 6. A team's store: PostgreSQL beside SQLite",
+            "",
+            backends_table(results["backends"]),
+            "",
+        ]
     parts.append(END)
     return "\n".join(parts)
 
