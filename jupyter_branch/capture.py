@@ -25,7 +25,9 @@ from jupyter_server.services.kernels.connection.base import deserialize_msg_from
 from tornado.web import Finish
 
 from .model import column_text
-from .recorder import Recorder, RequestInfo
+from .recorder import Recorder
+from .server_execution import user_name
+from .tap import RequestInfo
 
 log = logging.getLogger("jupyter_branch")
 
@@ -139,6 +141,7 @@ def wrap_connection_class(base: type, recorder: Recorder) -> type:
             try:
                 found = parse_execute_request(_first_arg(args, kwargs))
                 if found is not None:
+                    found[1].user = user_name(getattr(self, "websocket_handler", None))
                     recorder.note_request(*found)
             except Exception as err:
                 log.debug("jupyter-branch: could not read an incoming kernel message: %s", err)

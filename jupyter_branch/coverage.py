@@ -73,12 +73,14 @@ def survey(server: Any, recorder: Recorder | None, documents: ServerDocuments) -
                 "run is given to the one cell holding its code, else recorded outside cells"
             )
         path_of = _document_path(settings)
-        routes = observe_execute_routes(
-            web_app,
-            lambda kernel_id, body: recorder.note_server_request(
-                kernel_id, expectations_from_body(body, path_of)
-            ),
-        )
+
+        def note(kernel_id: str, body: Any, user: str | None) -> None:
+            found = expectations_from_body(body, path_of)
+            for expectation in found:
+                expectation.user = user
+            recorder.note_server_request(kernel_id, found)
+
+        routes = observe_execute_routes(web_app, note)
         for name in routes:
             found.sees.append(f"cells run on the server: by the cell id in requests to {name}")
     provider = documents.provider

@@ -25,6 +25,7 @@ from tornado.web import HTTPError
 from . import __version__
 from .export import notebook_json, writable_notebook
 from .paths import PathOutsideRoot
+from .server_execution import user_name
 from .service import LOG_PAGE, BadRequest, document_cells_with_outputs, validate_cells
 from .store.queries import Ambiguous, NotFound, SearchUnavailable
 from .store.writer import (
@@ -348,7 +349,9 @@ class DocumentHandler(BranchHandler):
             result = await self.answer(documents.report_now(abs_path, expected))
             self.finish({**result, "source": "server"})
             return
-        result = await self.call(self.service().report_document, abs_path, body.get("cells"))
+        result = await self.call(
+            self.service().report_document, abs_path, body.get("cells"), user_name(self)
+        )
         self.finish({**result, "source": "browser"})
 
 

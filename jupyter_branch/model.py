@@ -20,6 +20,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 EVENTS = ("execute", "edit", "restore", "save", "external")
+# Through what a state was made: a browser's notebook (JupyterLab, Notebook 7),
+# a client of the kernel that names no cell (an agent, a script, another editor),
+# a cell run on the server (jupyter-server-nbmodel, -documents), the server's
+# copy of the document (collaborators, agents writing to it).
+CLIENTS = ("browser", "kernel client", "server", "document")
 KERNEL_PREFIX = "kernel:"
 
 
@@ -116,6 +121,8 @@ class Execution:
     deleted_cells: Sequence[str] = ()
     # the cell id came in the browser's own execute_request (JupyterLab, Notebook 7)
     from_browser: bool = False
+    by_user: str | None = None  # who asked for it, where the server knows
+    by_client: str | None = None  # through what (CLIENTS)
 
     @property
     def key(self) -> str:

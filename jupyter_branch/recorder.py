@@ -245,6 +245,9 @@ class Recorder:
             capture.cell_id = info.cell_id
             capture.code = info.code
             capture.deleted_cells = info.deleted_cells
+            capture.by_user = info.user
+            # a notebook's cells name themselves; a client naming none is not a notebook
+            capture.by_client = "browser" if info.cell_id else "kernel client"
         return capture
 
     def began(self, capture: Capture) -> None:
@@ -269,6 +272,8 @@ class Recorder:
                 del queue[i]
                 capture.cell_id = capture.cell_id or expectation.cell_id
                 capture.abs_path = expectation.api_path
+                capture.by_user = expectation.user
+                capture.by_client = "server"
                 return
 
     def finish(self, capture: Capture, status: str) -> None:

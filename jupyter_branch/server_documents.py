@@ -74,7 +74,7 @@ class ServerDocuments:
         self,
         settings: dict[str, Any],
         to_abs: Callable[[str], str],
-        report: Callable[[str, list[dict[str, str]]], Future[Any]],
+        report: Callable[..., Future[Any]],
         *,
         loop: asyncio.AbstractEventLoop | None = None,
         debounce: float = 1.0,
@@ -199,7 +199,7 @@ class ServerDocuments:
             return None
         held.reported = cells
         try:
-            return self.report(held.abs_path, cells)
+            return self.report(held.abs_path, cells, None, "document")
         except Exception as err:
             log.warning("jupyter-branch: could not record an edit of %s: %s", held.abs_path, err)
             return None
@@ -226,5 +226,7 @@ class ServerDocuments:
             held.changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(held.changed.wait(), left)
-        future = self.flush(held) or self.report(abs_path, document_cells(held.doc))
+        future = self.flush(held) or self.report(
+            abs_path, document_cells(held.doc), None, "document"
+        )
         return await asyncio.wrap_future(future)

@@ -19,6 +19,7 @@ before. The recorder matches an expectation to the execution whose code it is:
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import re
@@ -41,6 +42,7 @@ class Expectation:
     api_path: str | None = None
     code: str | None = None
     source_hash: str | None = None
+    user: str | None = None  # the request's authenticated user
     at: float = field(default_factory=time.monotonic)
 
     def matches(self, code: str) -> bool:
@@ -114,6 +116,16 @@ def expectations_from_body(
     return []
 
 
+def user_name(handler: Any) -> str | None:
+    """Return the name of the user a request handler serves (None if it cannot tell)."""
+    try:
+        user = handler.current_user
+    except Exception:
+        return None
+    name = getattr(user, "username", None) or (user if isinstance(user, str) else None)
+    return str(name) if name else None
+
+
 def _rules(router: Any) -> Iterator[Any]:
     for rule in getattr(router, "rules", []) or []:
         target = getattr(rule, "target", None)
@@ -123,11 +135,14 @@ def _rules(router: Any) -> Iterator[Any]:
             yield rule
 
 
-def observe_execute_routes(web_app: Any, on_request: Callable[[str, Any], None]) -> list[str]:
+def observe_execute_routes(
+    web_app: Any, on_request: Callable[[str, Any, str | None], None]
+) -> list[str]:
     """Replace the handler of every execute route with an observing subclass.
 
-    ``on_request(kernel_id, body)`` is called with each POST's parsed JSON body
-    before the handler runs. Returns the names of the handler classes observed.
+    ``on_request(kernel_id, body, user)`` is called with each POST's parsed JSON
+    body and its user's name before the handler runs. Returns the names of the
+    handler classes observed.
     """
     observed = []
     for rule in _rules(getattr(web_app, "default_router", None)):
@@ -143,20 +158,31 @@ def observe_execute_routes(web_app: Any, on_request: Callable[[str, Any], None])
     return observed
 
 
-def _observing(base: type, on_request: Callable[[str, Any], None]) -> type:
-    def prepare(self: Any, *args: Any, **kwargs: Any) -> Any:
+def _observing(base: type, on_request: Callable[[str, Any, str | None], None]) -> type:
+    def observe(handler: Any) -> None:
+        if handler.request.method != "POST" or handler._finished:
+            return
+        user = user_name(handler)
+        if user is None:  # not authenticated: the handler refuses it
+            return
+        kernel_id = handler.path_kwargs.get("kernel_id") or (
+            handler.path_args[0] if handler.path_args else None
+        )
+        if isinstance(kernel_id, bytes):
+            kernel_id = kernel_id.decode()
+        if isinstance(kernel_id, str):
+            on_request(kernel_id, json.loads(handler.request.body or b"null"), user)
+
+    async def prepare(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # the handler's own prepare first: it authenticates (and may refuse)
+        result = base.prepare(self, *args, **kwargs)  # type: ignore[attr-defined]
+        if inspect.isawaitable(result):
+            result = await result
         try:
-            if self.request.method == "POST":
-                kernel_id = self.path_kwargs.get("kernel_id") or (
-                    self.path_args[0] if self.path_args else None
-                )
-                body = json.loads(self.request.body or b"null")
-                if isinstance(kernel_id, (str, bytes)):
-                    kernel_id = kernel_id.decode() if isinstance(kernel_id, bytes) else kernel_id
-                    on_request(kernel_id, body)
+            observe(self)
         except Exception as err:  # the handler must run whatever we make of it
             log.debug("jupyter-branch: could not read a server-side execute request: %s", err)
-        return base.prepare(self, *args, **kwargs)  # type: ignore[attr-defined]
+        return result
 
     name = f"BranchObserving{base.__name__}"
     return type(name, (base,), {"prepare": prepare, "_jupyter_branch_observes": base})

@@ -198,9 +198,16 @@ class HistoryService:
             raise RuntimeError("this history is read-only here")
         return self.writer.submit(fn, *args, urgent=True)  # a request awaits it
 
-    def report_document(self, abs_path: str, cells: Any) -> Future[Any]:
+    def report_document(
+        self,
+        abs_path: str,
+        cells: Any,
+        by_user: str | None = None,
+        by_client: str | None = "browser",
+    ) -> Future[Any]:
         """Queue a document report; the future gives ``{"head", "created", "moved"}``."""
-        return self._submit(History.record_document, abs_path, validate_cells(cells))
+        checked = validate_cells(cells)
+        return self._submit(History.record_document, abs_path, checked, by_user, by_client)
 
     def restore(self, abs_path: str, ref: str, cell_id: str | None = None) -> Future[Any]:
         state_id = self.resolve(abs_path, ref)

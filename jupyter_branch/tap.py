@@ -34,6 +34,7 @@ class RequestInfo:
     cell_id: str | None
     code: str
     deleted_cells: tuple[str, ...] = ()
+    user: str | None = None  # the websocket's authenticated user
 
 
 @dataclass
@@ -49,6 +50,8 @@ class Capture:
     cell_id: str | None = None
     abs_path: str | None = None  # the notebook, when the request named it
     from_browser: bool = False  # the websocket showed us its execute_request
+    by_user: str | None = None
+    by_client: str | None = None
     deleted_cells: tuple[str, ...] = ()
     began: bool = False  # execute_input seen: the code ran (else it was aborted)
     flushed_at: float = field(default_factory=time.monotonic)
@@ -68,6 +71,8 @@ class Capture:
             display_updates=dict(self.replay.display_updates),
             deleted_cells=self.deleted_cells,
             from_browser=self.from_browser,
+            by_user=self.by_user,
+            by_client=self.by_client,
         )
 
 

@@ -202,6 +202,16 @@ export interface IState {
   preview: string;
   label: string | null;
   restored_from: string | null;
+
+  /**
+   * who made it (the Jupyter user of the request), where the server knows
+   */
+  by_user: string | null;
+
+  /**
+   * through what: a browser's notebook; a client of the kernel naming no cell (an agent, a script, another editor); a cell run on the server; the server's copy of the document; null where unknown
+   */
+  by_client: 'browser' | 'kernel client' | 'server' | 'document' | null;
 }
 
 /**

@@ -59,6 +59,8 @@ _LOCK_NOTEBOOK = (
     select(notebooks.c.head_id).where(notebooks.c.id == bindparam("nb")).with_for_update()
 )
 _STATE_OPTIONAL = (
+    "by_user",
+    "by_client",
     "cell_id",
     "execution_count",
     "status",
@@ -251,10 +253,16 @@ class History:
     # -- events ---------------------------------------------------------------
 
     def record_document(
-        self, conn: Connection, abs_path: str, cells: Sequence[dict[str, Any]]
+        self,
+        conn: Connection,
+        abs_path: str,
+        cells: Sequence[dict[str, Any]],
+        by_user: str | None = None,
+        by_client: str | None = "browser",
     ) -> dict[str, Any]:
         """Apply a document report: a new edit state, a Head move, or nothing.
 
+        ``by_user`` and ``by_client`` say whose report it is (for an edit state).
         Returns ``{"head": id, "created": bool, "moved": bool}``.
         """
         nb_id = self.notebook_id(conn, abs_path)
@@ -296,6 +304,8 @@ class History:
             parent=head,
             cell_id=changed[0].cell_id if len(changed) == 1 else None,
             preview=preview,
+            by_user=by_user,
+            by_client=by_client,
         )
         return {"head": state_id, "created": True, "moved": False}
 
@@ -351,6 +361,8 @@ class History:
             outputs_blob=outputs_id,
             kernel_id=ex.kernel_id,
             preview=model.preview(ex.code),
+            by_user=ex.by_user,
+            by_client=ex.by_client,
         )
 
     def _apply_display_updates(

@@ -245,6 +245,13 @@ def _fill_owners(conn: Connection) -> None:
             )
 
 
+def _actors(md: MetaData) -> None:
+    """Who made a state (0005): the user, and through what (``model.CLIENTS``)."""
+    states = md.tables["states"]
+    states.append_column(Column("by_user", Text))
+    states.append_column(Column("by_client", String(16)))
+
+
 @dataclass(frozen=True)
 class Migration:
     """A named schema step: ``declare`` adds its objects to a MetaData.
@@ -292,6 +299,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         _search,
         run=search.create_postgres_index,
         needed_to_read=False,
+    ),
+    Migration(
+        "0005_actors",
+        _actors,
+        new_columns=(("states", "by_user"), ("states", "by_client")),
     ),
 )
 

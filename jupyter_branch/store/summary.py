@@ -10,7 +10,8 @@ those statements into SQL text once per dialect, which the hot paths run on
 the driver's cursor directly.
 
 Times are ISO-8601 UTC with milliseconds; ``duration_ms`` is ended - started in
-whole milliseconds (never negative), for executions only.
+whole milliseconds (never negative), for executions only; ``by_user`` and
+``by_client`` say who made the state, where the server knows (model.CLIENTS).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ KEYS = (
     "preview",
     "label",
     "restored_from",
+    "by_user",
+    "by_client",
 )
 
 DIALECTS: dict[str, Any] = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
@@ -76,6 +79,8 @@ def columns(dialect: str, table: Any = states) -> list[ColumnElement[Any]]:
         "preview": func.coalesce(c.preview, ""),
         "label": c.label,
         "restored_from": c.restored_from,
+        "by_user": c.by_user,
+        "by_client": c.by_client,
     }
     return [exprs[key].label(key) for key in KEYS]
 

@@ -88,3 +88,30 @@ async def test_a_connection_class_set_after_ours_is_said_plainly(
     (miss,) = info["coverage"]["misses"]
     assert "replaced the kernel websocket connection class" in miss
     assert "ZMQChannelsWebsocketConnection" in miss
+
+
+async def test_each_state_says_who_made_it_and_through_what(
+    jp_fetch: Any, jp_ws_fetch: Any, jp_root_dir: Any, api: Any
+) -> None:
+    path = write_notebook(jp_root_dir, "who.ipynb", ["x = 1"])
+    client = await LabLikeClient(jp_fetch, jp_ws_fetch, path).start()
+    try:
+        await client.execute("y = 2", "cell-y")  # reported first, then run: a notebook
+        await client.wait_idle(client.send_execute("x = 1", None))  # a script's run
+        edit, ran, scripted = await wait_for(
+            lambda: _states(api, path, ("edit", "execute", "execute")), timeout=30
+        )
+    finally:
+        client.close()
+    assert ran["by_client"] == "browser" and scripted["by_client"] == "kernel client"
+    assert edit["by_client"] == "browser"
+    # a token without a cookie is a new anonymous user per request in jupyter_server:
+    # the name is there, which one depends on the request
+    assert all(s["by_user"] for s in (edit, ran, scripted))
+
+
+async def _states(api: Any, path: str, events: tuple[str, ...]) -> Any:
+    _, tree = await api("tree", path=path)
+    found = [s for s in tree["states"] if s["event"] in ("edit", "execute")]
+    found = [s for s in found if s["by_client"] is not None]
+    return found if tuple(s["event"] for s in found) == events else None

@@ -63,6 +63,9 @@ class OtherExtensionsExecute(tornado.web.RequestHandler):
     def prepare(self) -> None:
         self.seen_by_prepare = True
 
+    def get_current_user(self) -> str:
+        return "tester"  # as jupyter_server's handlers know their user
+
     def post(self, kernel_id: str) -> None:
         self.finish({"kernel": kernel_id, "body": json.loads(self.request.body), "ok": True})
 
@@ -80,10 +83,10 @@ async def test_observed_routes_still_answer_as_before_and_report_each_body():
             (r"/api/kernels/([\w-]+)/interrupt", OtherExtensionsExecute),
         ]
     )
-    seen: list[tuple[str, Any]] = []
-    observed = observe_execute_routes(app, lambda k, body: seen.append((k, body)))
+    seen: list[tuple[str, Any, Any]] = []
+    observed = observe_execute_routes(app, lambda k, body, user: seen.append((k, body, user)))
     assert len(observed) == 2, observed
-    assert observe_execute_routes(app, lambda k, b: None) == [], "observed once"
+    assert observe_execute_routes(app, lambda k, b, u: None) == [], "observed once"
     sock, port = tornado.testing.bind_unused_port()
     server = tornado.httpserver.HTTPServer(app)
     server.add_sockets([sock])
@@ -110,7 +113,7 @@ async def test_observed_routes_still_answer_as_before_and_report_each_body():
         assert bad.code == 500, "the handler itself answered (our reading failed quietly)"
     finally:
         server.stop()
-    assert [k for k, _ in seen] == ["k-1", "a-b"]
+    assert [(k, user) for k, _, user in seen] == [("k-1", "tester"), ("a-b", "tester")]
     assert seen[0][1]["metadata"]["cell_id"] == "k-1"
 
 
