@@ -11,7 +11,9 @@ given, up to ``max_backlog``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -34,6 +36,8 @@ from .store.writer import Writer
 from .watcher import NotebookWatcher
 
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
+HISTORY_EVENTS = "https://events.jupyter.org/jupyter_branch/history/v1"
+HISTORY_SCHEMA = Path(__file__).parent / "events" / "history.yaml"
 CONTENTS = "https://events.jupyter.org/jupyter_server/contents_service/v1"
 STATUS_SECONDS = 2
 
@@ -142,12 +146,15 @@ class BranchApp(ExtensionApp):
             self.log.error("jupyter-branch: cannot open the history store yet: %s", err)
             opener = lambda: open_store(url, pool_size=pool)  # noqa: E731
         self.writer = Writer(opener, history, max_backlog=self.max_backlog)
+        self._loop = loop
+        self.writer.on_changes = self._changes_committed
         self.writer.submit(History.recover_running)
         self.service = HistoryService(writer=self.writer, owner=owner)
         shown = masked_url(url)
         self.log.info("jupyter-branch: recording %s's notebook history in %s", owner, shown)
         events = server.event_logger
         assert events is not None
+        events.register_event_schema(HISTORY_SCHEMA)
         if self.record_executions:
             base = self.settings.get("kernel_websocket_connection_class") or getattr(
                 server, "kernel_websocket_connection_class", None
@@ -193,6 +200,34 @@ class BranchApp(ExtensionApp):
         self._status.start()
         self._write_status()
 
+    def _changes_committed(self, changes: list[dict[str, Any]]) -> None:
+        """The writer committed changes (on its thread): tell every open panel, on the loop."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop is closing: nobody listens
+                loop.call_soon_threadsafe(self._emit_changes, changes)
+
+    def _emit_changes(self, changes: list[dict[str, Any]]) -> None:
+        events = self.serverapp.event_logger if self.serverapp else None
+        if events is None:
+            return
+        for change in changes:
+            path = self.paths.to_api(change["abs_path"])
+            if path is None:  # not under this server's root: no panel here shows it
+                continue
+            data = {"action": change["action"], "path": path, "state": change["state"]}
+            if change.get("event"):
+                data["event"] = change["event"]
+            try:
+                events.emit(schema_id=HISTORY_EVENTS, data=data)
+            except Exception as err:
+                self.log.debug("jupyter-branch: could not announce a history change: %s", err)
+
+    def refused_writes(self) -> int:
+        """Writes lost to the store: refused by it, or dropped while it was unavailable."""
+        dropped = self.recorder.dropped if self.recorder is not None else 0
+        return int(self.writer.refused_ops + dropped)
+
     def _write_status(self) -> None:
         """Tell `jupyter branch info` how the writer is doing (backlog, problem)."""
         writer = self.writer
@@ -206,7 +241,7 @@ class BranchApp(ExtensionApp):
                 "path": str(path) if path else None,
                 "backlog": writer.backlog,
                 "committed": writer.committed_ops,
-                "refused": writer.refused_ops,
+                "refused": self.refused_writes(),
                 "problem": writer.problem,
                 "problem_since": writer.problem_since,
                 "coverage": self.coverage.as_dict() if self.coverage else None,

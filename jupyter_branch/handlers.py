@@ -136,7 +136,7 @@ class InfoHandler(BranchHandler):
             "writer": {
                 "backlog": writer.backlog,
                 "committed": writer.committed_ops,
-                "refused": writer.refused_ops,
+                "refused": self.branch.refused_writes(),
             },
             "store": None,
             "coverage": self.branch.take_survey().as_dict(),

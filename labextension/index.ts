@@ -19,6 +19,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addCommands } from './commands';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
+import { LiveHistory } from './live';
 import { DEFAULT_DEBOUNCE_MS, DocumentReporter } from './reporter';
 import { CommandIDs } from './tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -61,6 +62,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       serverSettings
     });
     app.shell.add(panel, 'right', { rank: 900 });
+    new LiveHistory(app.serviceManager.events.stream, panel);
     restorer?.add(panel, panel.id);
 
     addCommands({

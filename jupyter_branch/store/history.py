@@ -115,9 +115,28 @@ class History:
         # notebooks whose document a browser or the server's copy reports (bounded
         # by the notebook cache): their browsers' new cells are real cells
         self.reported: set[int] = set()
+        self.paths: dict[int, str] = {}  # notebook id -> path, of the notebook cache
+        # what the current transaction changed, told to listeners once it commits
+        self.changes: list[dict[str, Any]] = []
+
+    def take_changes(self) -> list[dict[str, Any]]:
+        """Return (and clear) what the committed transaction changed, for listeners:
+        ``{"action": "state"|"head"|"label", "abs_path", "state", "event"}``."""
+        changes, self.changes = self.changes, []
+        return changes
+
+    def _changed(
+        self, nb_id: int, action: str, state_id: str | None, event: str | None = None
+    ) -> None:
+        path = self.paths.get(nb_id)
+        if path is not None:
+            self.changes.append(
+                {"action": action, "abs_path": path, "state": state_id, "event": event}
+            )
 
     def forget(self) -> None:
         """Drop caches after a rolled-back transaction."""
+        self.changes.clear()
         self.heads.clear()
         self.notebooks.clear()
         self.content.forget()
@@ -134,8 +153,11 @@ class History:
         if found is not None:
             self.on_notebook(abs_path)
             self.notebooks[abs_path] = found
+            self.paths[found] = abs_path
             if len(self.notebooks) > NOTEBOOK_CACHE:
-                self.reported.discard(self.notebooks.popitem(last=False)[1])
+                _, gone = self.notebooks.popitem(last=False)
+                self.reported.discard(gone)
+                self.paths.pop(gone, None)
         return found
 
     def _notebook_id(self, conn: Connection, abs_path: str, create: bool) -> int | None:
@@ -189,6 +211,7 @@ class History:
     def move_head(self, conn: Connection, nb_id: int, state_id: str) -> None:
         conn.execute(notebooks.update().where(notebooks.c.id == nb_id).values(head_id=state_id))
         self.heads.pop(nb_id, None)
+        self._changed(nb_id, "head", state_id)
 
     def make_state(
         self,
@@ -238,6 +261,7 @@ class History:
         if changed:
             conn.execute(_INSERT_STATE_CELLS, changed)
         conn.execute(_SET_HEAD, {"nb": nb_id, "head": state_id})
+        self._changed(nb_id, "state", state_id, event)
         self.heads[nb_id] = Head(
             nb_id,
             state_id,
@@ -609,6 +633,15 @@ class History:
         """Label a state (None removes it); return ``{"state", "label", "changed"}``."""
         label = model.column_text(label) if label is not None else None
         result = conn.execute(states.update().where(states.c.id == state_id).values(label=label))
+        nb_id = conn.execute(
+            select(states.c.notebook_id).where(states.c.id == state_id)
+        ).scalar_one_or_none()
+        if result.rowcount and nb_id is not None:
+            path = conn.execute(
+                select(notebooks.c.abs_path).where(notebooks.c.id == nb_id)
+            ).scalar_one()
+            self.paths.setdefault(nb_id, path)
+            self._changed(nb_id, "label", state_id)
         return {"state": state_id, "label": label, "changed": result.rowcount > 0}
 
     def recover_running(self, conn: Connection) -> int:

@@ -156,6 +156,8 @@ class Writer:
             self.engines = None
             self._opener = opener
         self.history = history
+        # told, on this thread, what each committed batch changed (History.take_changes)
+        self.on_changes: Callable[[list[dict[str, Any]]], None] = lambda _changes: None
         self.max_backlog = max_backlog
         self.settle = settle
         self.max_delay = max_delay
@@ -359,6 +361,12 @@ class Writer:
             results = self._run_batch(batch, isolated=True)
         self.committed_ops += len(results)
         self.committed_batches += 1
+        changes = self.history.take_changes()
+        if changes:
+            try:
+                self.on_changes(changes)
+            except Exception:  # a listener must never stop the writer
+                log.exception("jupyter-branch: a listener of history changes failed")
         for op, value, error in results:
             if op.future.cancelled():
                 continue
@@ -389,6 +397,7 @@ class Writer:
 
     def _run_isolated(self, conn: Connection, op: _Op) -> tuple[Any, BaseException | None]:
         savepoint = conn.begin_nested()
+        kept = list(self.history.changes)  # what the operations before this one changed
         try:
             value = op.fn(self.history, conn, *op.args)
         except Exception as err:
@@ -396,6 +405,8 @@ class Writer:
             if is_store_failure(err):
                 raise
             self.history.forget()
+            self.history.changes = kept
+            self.refused_ops += 1  # counted where info and the panel show it
             log.warning("jupyter-branch: a history write was refused: %s", err, exc_info=True)
             return None, err
         savepoint.commit()

@@ -18,7 +18,9 @@ function s(id: string, parent: string | null, seq: number): IState {
     preview: id,
     label: null,
     duration_ms: null,
-    restored_from: null
+    restored_from: null,
+    by_user: null,
+    by_client: null
   };
 }
 

@@ -62,6 +62,8 @@ function state(
     label: null,
     duration_ms: 12,
     restored_from: null,
+    by_user: null,
+    by_client: null,
     ...extra
   };
 }

@@ -26,6 +26,12 @@ import { formatBytes, RowRenderer, VirtualList } from './timeline';
 /** How often the panel asks for new states while visible, in milliseconds. */
 export const REFRESH_INTERVAL_MS = 2000;
 
+/**
+ * The polling interval once the server's history events reach this page: a
+ * fallback only (a missed event, a reconnecting event socket).
+ */
+export const FALLBACK_INTERVAL_MS = 15000;
+
 type View = 'timeline' | 'tree' | 'cell' | 'search';
 
 export class HistoryPanel extends Panel {
@@ -132,6 +138,22 @@ export class HistoryPanel extends Panel {
       void this._cell.refresh();
     }
     this._update();
+  }
+
+  /**
+   * The server announced a change of `path`'s history (live.ts): show it now,
+   * and from then on poll only as a fallback.
+   */
+  historyChanged(path: string): void {
+    if (!this._live) {
+      this._live = true;
+      if (this._timer !== null) {
+        this._startTimer();
+      }
+    }
+    if (this.isVisible && path === this.model.path) {
+      void this.refresh();
+    }
   }
 
   /** Fetch new states now. Never rejects. */
@@ -366,7 +388,8 @@ export class HistoryPanel extends Panel {
     this._stopTimer();
     void this.refresh();
     void this._refreshStorage();
-    this._timer = setInterval(() => void this.refresh(), REFRESH_INTERVAL_MS);
+    const every = this._live ? FALLBACK_INTERVAL_MS : REFRESH_INTERVAL_MS;
+    this._timer = setInterval(() => void this.refresh(), every);
     this._storageTimer = setInterval(() => void this._refreshStorage(), 30000);
   }
 
@@ -397,6 +420,7 @@ export class HistoryPanel extends Panel {
   private _tabs = new Map<View, HTMLButtonElement>();
   private _timeline: VirtualList<ITimelineRow>;
   private _timer: ReturnType<typeof setInterval> | null = null;
+  private _live = false;
   private _storageTimer: ReturnType<typeof setInterval> | null = null;
   private _tracker: INotebookTracker;
   private _trans: TranslationBundle;
