@@ -18,8 +18,8 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 // they open, and the panel's tab belongs in the sidebar from the start.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addCommands } from './commands';
-// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { LiveHistory } from './live';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { DEFAULT_DEBOUNCE_MS, DocumentReporter } from './reporter';
 import { CommandIDs } from './tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
