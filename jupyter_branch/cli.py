@@ -41,15 +41,12 @@ def _of(args: argparse.Namespace) -> str | None:
 
 @contextlib.contextmanager
 def _service(args: argparse.Namespace) -> Iterator[Any]:
-    """The history service over the store, opened read-only; closed on exit."""
-    from .service import HistoryService
-    from .store.engine import open_reader
+    """The store's history, opened read-only (without SQLAlchemy on SQLite); closed on
+    exit (cli_store.py)."""
+    from .cli_store import reading
 
-    engines = open_reader(_db_url(args))
-    try:
-        yield HistoryService(engines, owner=_owner(args))
-    finally:
-        engines.dispose()
+    with reading(_db_url(args), _owner(args)) as history:
+        yield history
 
 
 def _abs(path: str) -> str:
@@ -225,10 +222,15 @@ def cmd_gc(args: argparse.Namespace) -> int:
             _db_url(args), older_than_days=args.older_than, notebook=notebook, owner=owner
         )
     else:  # a dry run only reads: a running server's writer never waits for it
-        with _service(args) as service:
+        from .store.engine import open_reader
+
+        engines = open_reader(_db_url(args))
+        try:
             report = collect(
-                service.engines, older_than_days=args.older_than, notebook=notebook, owner=owner
+                engines, older_than_days=args.older_than, notebook=notebook, owner=owner
             )
+        finally:
+            engines.dispose()
     verb = "deleted" if args.yes else "would delete"
     print(
         f"{verb} {report['states']} states, {report['cell_versions']} cell versions, "
@@ -364,8 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     # uses. Without it jsonschema skips that format and the CLI starts at once.
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     args = build_parser().parse_args(argv)
-    from .store.engine import StoreMissing
-    from .store.queries import Ambiguous, NotFound
+    from .store.errors import Ambiguous, NotFound, StoreMissing
 
     try:
         return int(args.func(args))
@@ -375,16 +376,18 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except Exception as err:
+        import sqlite3
+
         from sqlalchemy.exc import SQLAlchemyError
 
+        from .store.errors import SchemaTooNew, SchemaTooOld
         from .store.gc import ServerRunning
-        from .store.migrations import SchemaTooNew, SchemaTooOld
         from .store.writer import describe_store_error
         from .team import TeamError
 
         if isinstance(err, (SchemaTooNew, SchemaTooOld, ServerRunning, TeamError)):
             print(f"jupyter branch: {err}", file=sys.stderr)
-        elif isinstance(err, (SQLAlchemyError, OSError)):
+        elif isinstance(err, (SQLAlchemyError, OSError, sqlite3.Error)):
             print(f"jupyter branch: {describe_store_error(err)}", file=sys.stderr)
         else:
             raise

@@ -1,4 +1,5 @@
-"""Notebook identity: API paths (relative to the server root) <-> absolute paths.
+"""Where things are: API paths (relative to the server root) <-> absolute paths, and
+the default store.
 
 The store knows a notebook by its absolute path, so the server (whatever its
 root) and the CLI (whatever its current directory) name the same history. An
@@ -9,6 +10,21 @@ from __future__ import annotations
 
 import os
 import posixpath
+from pathlib import Path
+
+DB_FILENAME = "history.sqlite"
+
+
+def default_db_path() -> Path:
+    """Return the default store's path, in the user's Jupyter data directory."""
+    from jupyter_core.paths import jupyter_data_dir
+
+    return Path(jupyter_data_dir()) / "jupyter_branch" / DB_FILENAME
+
+
+def default_db_url() -> str:
+    """Return the default store's SQLAlchemy URL (SQLite)."""
+    return f"sqlite:///{default_db_path()}"
 
 
 class PathOutsideRoot(ValueError):

@@ -18,6 +18,8 @@ from .status import masked_url
 from .store import queries
 from .store.engine import StoreEngines
 from .store.history import History
+from .store.reads import Reads
+from .store.statements import runner_for
 from .store.writer import Writer
 
 if TYPE_CHECKING:  # nbformat is slow to import: only export needs it
@@ -53,8 +55,11 @@ class HistoryService:
         # whose history this is; reads of another owner's (``of``) need their share
         self.owner = owner if owner is not None else default_owner()
 
+    def _reads(self, conn: Any) -> Reads:
+        return Reads(runner_for(conn), self.owner)
+
     def _notebook(self, conn: Any, abs_path: str, of: str | None = None) -> Any:
-        return queries.find_notebook(conn, abs_path, self.owner, of)
+        return queries.find_notebook(runner_for(conn), abs_path, self.owner, of)
 
     @property
     def engines(self) -> StoreEngines:
@@ -67,15 +72,9 @@ class HistoryService:
     # -- reads ----------------------------------------------------------------
 
     def log(self, abs_path: str, since_seq: int = 0, of: str | None = None) -> dict[str, Any]:
-        """Return ``{"head", "states", "running"}`` for a notebook. Raises NotFound."""
+        """Return ``{"head", "states", "running", "deleted"}`` for a notebook. Raises NotFound."""
         with self.engines.reader.begin() as conn:
-            nb = self._notebook(conn, abs_path, of)
-            return {
-                "head": nb.head_id,
-                "states": queries.log(conn, nb, since_seq),
-                "running": queries.running_executions(conn, nb),
-                "deleted": nb.deleted is not None,
-            }
+            return self._reads(conn).log(abs_path, since_seq, of)
 
     def log_json(
         self,
@@ -92,28 +91,28 @@ class HistoryService:
         ``until_seq`` = that ``until``, so the pages add up to one moment's log.
         """
         with self.engines.reader.begin() as conn:
-            nb = self._notebook(conn, abs_path, of)
+            runner = runner_for(conn)
+            nb = queries.find_notebook(runner, abs_path, self.owner, of)
             out: dict[str, Any] = {}
             if until_seq is None:
-                until_seq = queries.last_seq(conn, nb)
+                until_seq = queries.last_seq(runner, nb)
                 out = {
-                    "head": nb.head_id,
-                    "running": queries.running_executions(conn, nb),
-                    "deleted": nb.deleted is not None,
+                    "head": nb["head_id"],
+                    "running": queries.running_executions(runner, nb),
+                    "deleted": nb["deleted"] is not None,
                     "until": until_seq,
                 }
-            states_json, last, count = queries.log_json(conn, nb, since_seq, until_seq, LOG_PAGE)
+            states_json, last, count = queries.log_json(runner, nb, since_seq, until_seq, LOG_PAGE)
             return {**out, "states_json": states_json, "last": last, "count": count}
 
     def resolve(self, abs_path: str, ref: str, of: str | None = None) -> str:
         with self.engines.reader.begin() as conn:
-            return queries.resolve_state(conn, self._notebook(conn, abs_path, of), ref)
+            return self._reads(conn).resolve(abs_path, ref, of)
 
     def state(self, abs_path: str, ref: str, of: str | None = None) -> dict[str, Any]:
         """Return one state with its cells. Raises NotFound or Ambiguous."""
         with self.engines.reader.begin() as conn:
-            nb = self._notebook(conn, abs_path, of)
-            return queries.state_detail(conn, nb, queries.resolve_state(conn, nb, ref))
+            return self._reads(conn).state(abs_path, ref, of)
 
     def cell_history(
         self, abs_path: str, cell_id: str, limit: int = 100, of: str | None = None
@@ -177,7 +176,7 @@ class HistoryService:
 
     def info(self) -> dict[str, Any]:
         with self.engines.reader.begin() as conn:
-            counts = queries.info(conn, self.owner)
+            counts = self._reads(conn).counts()
             size = queries.database_size(conn)
         return {
             "owner": self.owner,
@@ -189,7 +188,7 @@ class HistoryService:
 
     def notebooks(self) -> list[dict[str, Any]]:
         with self.engines.reader.begin() as conn:
-            return queries.notebook_list(conn, self.owner)
+            return self._reads(conn).notebooks()
 
     # -- writes (through the writer) -------------------------------------------
 

@@ -34,6 +34,7 @@ from .store.engine import StoreEngines, open_store
 from .store.migrations import check_schema
 from .store.queries import NotFound, find_notebook
 from .store.schema import shares
+from .store.statements import runner_for
 
 _ROLE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,62}$")
 BY_NOTEBOOK = ("states", "state_cells", "blobs", "cell_versions", "running")
@@ -66,22 +67,22 @@ def set_share(engines: StoreEngines, owner: str, abs_path: str, grantee: str, sh
         raise TeamError("a history is always visible to its owner")
     with engines.writer.begin() as conn:
         check_schema(conn, to_write=True)
-        nb = find_notebook(conn, abs_path, owner)
+        nb = find_notebook(runner_for(conn), abs_path, owner)
         if shared:
             make = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-            row = {"notebook_id": nb.id, "grantee": grantee, "created": time.time()}
+            row = {"notebook_id": nb["id"], "grantee": grantee, "created": time.time()}
             done = conn.execute(make(shares).values(**row).on_conflict_do_nothing())
         else:
             done = conn.execute(
-                delete(shares).where(shares.c.notebook_id == nb.id, shares.c.grantee == grantee)
+                delete(shares).where(shares.c.notebook_id == nb["id"], shares.c.grantee == grantee)
             )
         return bool(done.rowcount)
 
 
 def shared_by(conn: Connection, owner: str, abs_path: str) -> list[str]:
     """Return whom ``owner``'s notebook is shared with."""
-    nb = find_notebook(conn, abs_path, owner)
-    rows = conn.execute(select(shares.c.grantee).where(shares.c.notebook_id == nb.id))
+    nb = find_notebook(runner_for(conn), abs_path, owner)
+    rows = conn.execute(select(shares.c.grantee).where(shares.c.notebook_id == nb["id"]))
     return [r.grantee for r in rows]
 
 

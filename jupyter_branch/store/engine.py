@@ -16,26 +16,24 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from jupyter_core.paths import jupyter_data_dir
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from ..paths import DB_FILENAME, default_db_path, default_db_url
 from .migrations import StoreMissing, check_schema, migrate
 
-__all__ = ["StoreEngines", "StoreMissing", "open_reader", "open_store"]
+__all__ = [
+    "DB_FILENAME",
+    "StoreEngines",
+    "StoreMissing",
+    "default_db_path",
+    "default_db_url",
+    "open_reader",
+    "open_store",
+]
 
-DB_FILENAME = "history.sqlite"
 BUSY_TIMEOUT_MS = 10_000
 PAGE_SIZE = 2048
-
-
-def default_db_path() -> Path:
-    """Return the default database path, in the user's Jupyter data directory."""
-    return Path(jupyter_data_dir()) / "jupyter_branch" / DB_FILENAME
-
-
-def default_db_url() -> str:
-    return f"sqlite:///{default_db_path()}"
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -13,7 +13,10 @@ import time
 from sqlalchemy import Column, Connection, Engine, Float, MetaData, String, Table, inspect
 from sqlalchemy.schema import CreateColumn
 
+from .errors import SchemaTooNew, SchemaTooOld, StoreMissing, check_migrations
 from .schema import MIGRATIONS, Migration
+
+__all__ = ["SchemaTooNew", "SchemaTooOld", "StoreMissing", "check_schema", "migrate"]
 
 _md = MetaData()
 migrations_table = Table(
@@ -22,18 +25,6 @@ migrations_table = Table(
     Column("name", String(128), primary_key=True),
     Column("applied", Float, nullable=False),
 )
-
-
-class SchemaTooNew(RuntimeError):
-    """The database was written by a newer jupyter-branch."""
-
-
-class SchemaTooOld(RuntimeError):
-    """The database lacks a migration that reading (or writing without migrating) needs."""
-
-
-class StoreMissing(LookupError):
-    """There is no history store there: no file, or a database with no history schema."""
 
 
 def check_schema(
@@ -46,25 +37,8 @@ def check_schema(
     when it lacks one reading needs (any one at all, ``to_write``).
     """
     migrations = MIGRATIONS if migrations is None else migrations
-    present = applied_migrations(conn)
-    if not present:
-        raise StoreMissing("the history database holds no history yet")
-    names = [m.name for m in migrations]
-    unknown = [n for n in present if n not in names]
-    if unknown:
-        raise SchemaTooNew(
-            f"the history database was written by a newer jupyter-branch "
-            f"(it has migration {unknown[0]}); upgrade jupyter-branch"
-        )
-    missing = [m for m in migrations if m.name not in present]
-    blocking = [m.name for m in missing if m.needed_to_read or to_write]
-    if blocking:
-        raise SchemaTooOld(
-            f"the history database was written by an older jupyter-branch (it lacks "
-            f"migration {blocking[0]}); start Jupyter with this jupyter-branch once, "
-            "which upgrades it in place"
-        )
-    return [m.name for m in missing]
+    known = [(m.name, m.needed_to_read) for m in migrations]
+    return check_migrations(applied_migrations(conn), known, to_write=to_write)
 
 
 def applied_migrations(conn: Connection) -> list[str]:

@@ -24,24 +24,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..model import SUMMARY_KEYS
 from .schema import states
 
-KEYS = (
-    "id",
-    "parent",
-    "seq",
-    "time",
-    "event",
-    "cell_id",
-    "execution_count",
-    "status",
-    "duration_ms",
-    "preview",
-    "label",
-    "restored_from",
-    "by_user",
-    "by_client",
-)
+KEYS = SUMMARY_KEYS
 
 DIALECTS: dict[str, Any] = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
 

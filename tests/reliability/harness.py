@@ -45,7 +45,9 @@ class ServerProcess:
         db_url: str | None = None,
         extra: list[str] | None = None,
         log: Path | None = None,
+        extension: bool = True,
     ) -> None:
+        self.extension = extension
         self.root = root
         self.data_dir = data_dir
         self.db_url = db_url
@@ -70,7 +72,7 @@ class ServerProcess:
             "--ServerApp.open_browser=False",
             f"--IdentityProvider.token={TOKEN}",
             f"--ServerApp.root_dir={self.root}",
-            "--ServerApp.jpserver_extensions={'jupyter_branch': True}",
+            f"--ServerApp.jpserver_extensions={{'jupyter_branch': {self.extension}}}",
             "--BranchApp.progress_interval=0.5",
             *self.extra,
         ]

@@ -15,7 +15,7 @@ import pytest
 
 from jupyter_branch.cli import main
 from jupyter_branch.status import write_status
-from jupyter_branch.store import migrations
+from jupyter_branch.store import lite, migrations
 from jupyter_branch.store.schema import MIGRATIONS, Migration
 
 
@@ -89,6 +89,8 @@ def test_a_store_lacking_what_reading_needs_is_refused_in_plain_words(
 ):
     needed = Migration("9999_needed_to_read", lambda md: None)
     monkeypatch.setattr(migrations, "MIGRATIONS", (*MIGRATIONS, needed))
+    # the command line's SQLite path knows the migrations from the compiled list
+    monkeypatch.setattr(lite, "MIGRATIONS", [*lite.MIGRATIONS, (needed.name, True)])
     before = fingerprint(recorded["path"])
     code, out, err = run(capsys, "--db", recorded["db"], "log", "nb.ipynb")
     assert code == 3 and out == ""

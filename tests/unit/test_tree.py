@@ -10,6 +10,7 @@ from jupyter_branch.model import Execution
 from jupyter_branch.outputs import OutputReplay
 from jupyter_branch.store import queries
 from jupyter_branch.store.displays import Displays
+from jupyter_branch.store.statements import runner_for
 
 
 def test_seed_scenario_undo_then_edit_makes_a_branch(store):
@@ -380,11 +381,11 @@ def test_identical_content_is_stored_once(store):
     store.report(("c1", "x = 1"))
     store.execute("c1", "x = 1", "same\n")
     with store.engines.reader.connect() as conn:
-        before = queries.info(conn, default_owner())
+        before = queries.counts(runner_for(conn), default_owner())
     for _ in range(5):
         store.execute("c1", "x = 1", "same\n")
     with store.engines.reader.connect() as conn:
-        after = queries.info(conn, default_owner())
+        after = queries.counts(runner_for(conn), default_owner())
     assert after["states"] == before["states"] + 5
     # each run differs only by its execution count: a new layout blob, no new content
     assert after["blobs"] == before["blobs"] + 5

@@ -1,0 +1,187 @@
+"""SQLite's text of the reads in ``statements.py`` (generated: do not edit).
+
+Made by ``python -m jupyter_branch.store.sqlgen``; ``tests/unit/test_sqlgen.py``
+checks it. Each entry: the SQL, its positional parameters' names in order, and
+the values of its constants.
+"""
+
+# fmt: off
+SQL = {'blob': ('SELECT blobs.codec, blobs.data \nFROM blobs \nWHERE blobs.id = ?', ('id',), {}),
+ 'counts': ('SELECT (SELECT count(*) AS count_1 \n'
+            'FROM notebooks \n'
+            'WHERE notebooks.owner = ?) AS notebooks, (SELECT count(*) AS count_2 \n'
+            'FROM states \n'
+            'WHERE states.notebook_id IN (SELECT notebooks.id \n'
+            'FROM notebooks \n'
+            'WHERE notebooks.owner = ?)) AS states, (SELECT count(*) AS count_3 \n'
+            'FROM cell_versions \n'
+            'WHERE cell_versions.notebook_id IN (SELECT notebooks.id \n'
+            'FROM notebooks \n'
+            'WHERE notebooks.owner = ?)) AS cell_versions, totals.blobs, totals.content_bytes, '
+            'totals.stored_bytes, (SELECT count(*) AS count_4 \n'
+            'FROM running \n'
+            'WHERE running.notebook_id IN (SELECT notebooks.id \n'
+            'FROM notebooks \n'
+            'WHERE notebooks.owner = ?)) AS running \n'
+            'FROM (SELECT count(*) AS blobs, coalesce(sum(b.size), ?) AS content_bytes, '
+            'coalesce(sum(length(b.data)), ?) AS stored_bytes \n'
+            'FROM (SELECT blobs.size AS size, blobs.data AS data \n'
+            'FROM blobs \n'
+            'WHERE blobs.notebook_id IN (SELECT notebooks.id \n'
+            'FROM notebooks \n'
+            'WHERE notebooks.owner = ?)) AS b) AS totals',
+            ('owner', 'owner', 'owner', 'owner', 'coalesce_1', 'coalesce_2', 'owner'),
+            {'coalesce_1': 0, 'coalesce_2': 0}),
+ 'find_notebook': ('SELECT notebooks.id, notebooks.uid, notebooks.abs_path, notebooks.created, '
+                   'notebooks.head_id, notebooks.deleted, notebooks.owner \n'
+                   'FROM notebooks \n'
+                   'WHERE notebooks.abs_path = ? AND notebooks.owner = ? AND (notebooks.owner = ? '
+                   'OR notebooks.id IN (SELECT shares.notebook_id \n'
+                   'FROM shares \n'
+                   'WHERE shares.grantee = ?)) ORDER BY notebooks.deleted IS NOT NULL, '
+                   'notebooks.id DESC\n'
+                   ' LIMIT ? OFFSET ?',
+                   ('path', 'whose', 'me', 'me', 'param_1', 'param_2'),
+                   {'param_1': 1, 'param_2': 0}),
+ 'last_seq': ('SELECT coalesce(max(states.seq), ?) AS seq \n'
+              'FROM states \n'
+              'WHERE states.notebook_id = ?',
+              ('param_1', 'nb'),
+              {'param_1': 0}),
+ 'log': ('SELECT states.id AS id, states.parent_id AS parent, states.seq AS seq, strftime(?, '
+         'states.created, ?) AS time, states.event AS event, states.cell_id AS cell_id, '
+         'states.execution_count AS execution_count, states.status AS status, CASE WHEN '
+         '(states.started IS NOT NULL AND states.ended IS NOT NULL) THEN max(?, '
+         'CAST(round((states.ended - states.started) * ?) AS BIGINT)) END AS duration_ms, '
+         'coalesce(states.preview, ?) AS preview, states.label AS label, states.restored_from AS '
+         'restored_from, states.by_user AS by_user, states.by_client AS by_client \n'
+         'FROM states \n'
+         'WHERE states.notebook_id = ? AND states.seq > ? ORDER BY states.seq',
+         ('strftime_1', 'strftime_2', 'max_1', 'param_1', 'coalesce_1', 'nb', 'since'),
+         {'coalesce_1': '',
+          'max_1': 0,
+          'param_1': 1000,
+          'strftime_1': '%Y-%m-%dT%H:%M:%f+00:00',
+          'strftime_2': 'unixepoch'}),
+ 'log_json': ('SELECT coalesce(json_group_array(json_object(?, page.id, ?, page.parent, ?, '
+              'page.seq, ?, page.time, ?, page.event, ?, page.cell_id, ?, page.execution_count, ?, '
+              'page.status, ?, page.duration_ms, ?, page.preview, ?, page.label, ?, '
+              'page.restored_from, ?, page.by_user, ?, page.by_client)), ?) AS coalesce_1, '
+              'max(page.seq) AS max_1, count(*) AS count_1 \n'
+              'FROM (SELECT states.id AS id, states.parent_id AS parent, states.seq AS seq, '
+              'strftime(?, states.created, ?) AS time, states.event AS event, states.cell_id AS '
+              'cell_id, states.execution_count AS execution_count, states.status AS status, CASE '
+              'WHEN (states.started IS NOT NULL AND states.ended IS NOT NULL) THEN max(?, '
+              'CAST(round((states.ended - states.started) * ?) AS BIGINT)) END AS duration_ms, '
+              'coalesce(states.preview, ?) AS preview, states.label AS label, states.restored_from '
+              'AS restored_from, states.by_user AS by_user, states.by_client AS by_client \n'
+              'FROM states \n'
+              'WHERE states.notebook_id = ? AND states.seq > ? AND states.seq <= ? ORDER BY '
+              'states.seq\n'
+              ' LIMIT ? OFFSET ?) AS page',
+              ('param_1',
+               'param_2',
+               'param_3',
+               'param_4',
+               'param_5',
+               'param_6',
+               'param_7',
+               'param_8',
+               'param_9',
+               'param_10',
+               'param_11',
+               'param_12',
+               'param_13',
+               'param_14',
+               'coalesce_2',
+               'strftime_1',
+               'strftime_2',
+               'max_2',
+               'param_15',
+               'coalesce_3',
+               'nb',
+               'since',
+               'until',
+               'limit',
+               'param_16'),
+              {'coalesce_2': '[]',
+               'coalesce_3': '',
+               'max_2': 0,
+               'param_1': 'id',
+               'param_10': 'preview',
+               'param_11': 'label',
+               'param_12': 'restored_from',
+               'param_13': 'by_user',
+               'param_14': 'by_client',
+               'param_15': 1000,
+               'param_16': 0,
+               'param_2': 'parent',
+               'param_3': 'seq',
+               'param_4': 'time',
+               'param_5': 'event',
+               'param_6': 'cell_id',
+               'param_7': 'execution_count',
+               'param_8': 'status',
+               'param_9': 'duration_ms',
+               'strftime_1': '%Y-%m-%dT%H:%M:%f+00:00',
+               'strftime_2': 'unixepoch'}),
+ 'migrations': ('SELECT jupyter_branch_migrations.name \n'
+                'FROM jupyter_branch_migrations ORDER BY jupyter_branch_migrations.name',
+                (),
+                {}),
+ 'notebooks': ('SELECT notebooks.id, notebooks.uid, notebooks.abs_path, notebooks.created, '
+               'notebooks.head_id, notebooks.deleted, notebooks.owner, counts.n, counts.last \n'
+               'FROM notebooks LEFT OUTER JOIN (SELECT states.notebook_id AS notebook_id, count(*) '
+               'AS n, max(states.created) AS last \n'
+               'FROM states GROUP BY states.notebook_id) AS counts ON counts.notebook_id = '
+               'notebooks.id \n'
+               'WHERE notebooks.owner = ? OR notebooks.id IN (SELECT shares.notebook_id \n'
+               'FROM shares \n'
+               'WHERE shares.grantee = ?) ORDER BY notebooks.owner != ?, notebooks.owner, '
+               'notebooks.abs_path',
+               ('owner', 'owner', 'owner'),
+               {}),
+ 'resolve': ('SELECT states.id \n'
+             'FROM states \n'
+             'WHERE states.notebook_id = ? AND states.id >= ? AND states.id < ?\n'
+             ' LIMIT ? OFFSET ?',
+             ('nb', 'lo', 'hi', 'param_1', 'param_2'),
+             {'param_1': 2, 'param_2': 0}),
+ 'running': ('SELECT running."key", running.cell_id, running.code, running.started \n'
+             'FROM running \n'
+             'WHERE running.notebook_id = ? ORDER BY running.started',
+             ('nb',),
+             {}),
+ 'state': ('SELECT states.id AS id, states.parent_id AS parent, states.seq AS seq, strftime(?, '
+           'states.created, ?) AS time, states.event AS event, states.cell_id AS cell_id, '
+           'states.execution_count AS execution_count, states.status AS status, CASE WHEN '
+           '(states.started IS NOT NULL AND states.ended IS NOT NULL) THEN max(?, '
+           'CAST(round((states.ended - states.started) * ?) AS BIGINT)) END AS duration_ms, '
+           'coalesce(states.preview, ?) AS preview, states.label AS label, states.restored_from AS '
+           'restored_from, states.by_user AS by_user, states.by_client AS by_client, '
+           'states.metadata_blob, states.layout_blob, states.code_blob, states.outputs_blob, '
+           'states.kernel_id, states.started AS started_at, states.ended AS ended_at \n'
+           'FROM states \n'
+           'WHERE states.id = ? AND states.notebook_id = ?',
+           ('strftime_1', 'strftime_2', 'max_1', 'param_1', 'coalesce_1', 'state', 'nb'),
+           {'coalesce_1': '',
+            'max_1': 0,
+            'param_1': 1000,
+            'strftime_1': '%Y-%m-%dT%H:%M:%f+00:00',
+            'strftime_2': 'unixepoch'}),
+ 'versions': ('SELECT cell_versions.id, cell_versions.cell_id, cell_versions.cell_type, '
+              'cell_versions.execution_count, sb.codec AS s_codec, sb.data AS s_data, ob.codec AS '
+              'o_codec, ob.data AS o_data, mb.codec AS m_codec, mb.data AS m_data \n'
+              'FROM cell_versions JOIN blobs AS sb ON sb.id = cell_versions.source_blob LEFT OUTER '
+              'JOIN blobs AS ob ON ob.id = cell_versions.outputs_blob LEFT OUTER JOIN blobs AS mb '
+              'ON mb.id = cell_versions.metadata_blob \n'
+              'WHERE cell_versions.id IN (__[POSTCOMPILE_ids])',
+              ('ids',),
+              {})}
+
+# the schema's migrations: (name, needed to read)
+MIGRATIONS = [('0001_initial', True),
+ ('0002_search', False),
+ ('0003_owners', True),
+ ('0004_search_postgres', False),
+ ('0005_actors', True)]
