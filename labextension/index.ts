@@ -19,6 +19,8 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addCommands } from './commands';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
+import { addCompareCommands } from './comparecommands';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { DEFAULT_DEBOUNCE_MS, DocumentReporter } from './reporter';
 import { CommandIDs } from './tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -72,6 +74,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       trans,
       serverSettings
     });
+    addCompareCommands({ app, panel, rendermime, trans, serverSettings });
 
     const category = trans.__('Notebook History');
     for (const command of [

@@ -168,6 +168,7 @@ describe('HistoryPanel', () => {
       'Open',
       'Diff',
       'Diff with…',
+      'Compare with…',
       'Restore',
       'Restore cell',
       'Export',
