@@ -47,8 +47,8 @@ export class StateCompareView extends Widget {
     }
     this.node.append(
       this._note(
-        trans.__(
-          'Open a cell to compare it between the two states. %1',
+        [
+          trans.__('Open a cell to compare it between the two states.'),
           same > 0
             ? trans._n(
                 '%1 cell has the same code and outputs in both.',
@@ -56,7 +56,9 @@ export class StateCompareView extends Widget {
                 same
               )
             : ''
-        )
+        ]
+          .join(' ')
+          .trim()
       ),
       this._list(
         trans.__('Code changed (%1)', code.length),
