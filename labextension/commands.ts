@@ -30,7 +30,12 @@ import { DocumentReporter } from './reporter';
 import { applyRestore, restoreBlocker } from './restore';
 import { CommandIDs, IDocumentCell } from './tokens';
 import { HistoryPanel } from './widgets/panel';
-import { DiffView, mainArea, StateView } from './widgets/stateview';
+import {
+  DiffView,
+  mainArea,
+  openInMainArea,
+  StateView
+} from './widgets/stateview';
 
 export interface ICommandContext {
   app: JupyterFrontEnd;
@@ -85,18 +90,7 @@ export function addCommands(ctx: ICommandContext): void {
   const notebookAt = (path: string): NotebookPanel | null =>
     tracker.find(p => p.context.localPath === path) ?? null;
   // history views share one area beside the notebook, as tabs
-  const openInMain = (widget: Widget) => {
-    const other = [...app.shell.widgets('main')].find(
-      w => w !== widget && w.hasClass('jp-BranchMainTab')
-    );
-    widget.addClass('jp-BranchMainTab');
-    app.shell.add(
-      widget,
-      'main',
-      other ? { mode: 'tab-after', ref: other.id } : { mode: 'split-right' }
-    );
-    app.shell.activateById(widget.id);
-  };
+  const openInMain = (widget: Widget) => openInMainArea(app.shell, widget);
   const fail = (what: string, error: unknown) => {
     Notification.error(`${what}: ${(error as Error).message}`, {
       autoClose: 8000

@@ -20,6 +20,8 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { addCommands } from './commands';
 import { LiveHistory } from './live';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
+import { addCompareCommands } from './comparecommands';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { DEFAULT_DEBOUNCE_MS, DocumentReporter } from './reporter';
 import { CommandIDs } from './tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -74,6 +76,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       trans,
       serverSettings
     });
+    addCompareCommands({ app, panel, rendermime, trans, serverSettings });
 
     const category = trans.__('Notebook History');
     for (const command of [

@@ -21,6 +21,8 @@ export const CommandIDs = {
   openState: 'jupyter-branch:open-state',
   diffState: 'jupyter-branch:diff-state',
   diffStates: 'jupyter-branch:diff-states',
+  compareRuns: 'jupyter-branch:compare-runs',
+  compareStates: 'jupyter-branch:compare-states',
   restoreState: 'jupyter-branch:restore-state',
   restoreCell: 'jupyter-branch:restore-cell',
   exportState: 'jupyter-branch:export-state',

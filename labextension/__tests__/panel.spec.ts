@@ -170,6 +170,7 @@ describe('HistoryPanel', () => {
       'Open',
       'Diff',
       'Diff with…',
+      'Compare with…',
       'Restore',
       'Restore cell',
       'Export',

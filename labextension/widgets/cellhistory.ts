@@ -12,7 +12,9 @@ import { CommandRegistry } from '@lumino/commands';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { getCellHistory } from '../api';
+import { previousRun } from '../compare';
 import { CommandIDs, ICellHistory } from '../tokens';
+import { VersionPicks } from './comparepicks';
 import { renderCell } from './outputs';
 import { formatDuration, relativeTime } from './timeline';
 
@@ -25,6 +27,16 @@ export class CellHistoryView extends Panel {
     this.addClass('jp-BranchCellHistory');
     this._heading.addClass('jp-BranchCellHistory-heading');
     this.addWidget(this._heading);
+    this._picks = new VersionPicks(_options.trans, (a, b) => {
+      const [path, cell] = this._cell.split('\n');
+      void _options.commands.execute(CommandIDs.compareRuns, {
+        path,
+        cell,
+        a,
+        b
+      });
+    });
+    this.addWidget(this._picks);
     this.addWidget(this._list);
     _options.tracker.activeCellChanged.connect(() => {
       if (this.isVisible) {
@@ -49,6 +61,7 @@ export class CellHistoryView extends Panel {
     if (`${path}\n${cellId}` !== this._cell) {
       this._cell = `${path}\n${cellId}`;
       this._limit = PAGE; // another cell: its newest versions first
+      this._picks.reset();
     }
     const request = ++this._request;
     let history: ICellHistory;
@@ -111,6 +124,7 @@ export class CellHistoryView extends Panel {
               history.cell_id.slice(0, 8)
             );
     this._clear();
+    this._picks.forgetBoxes();
     const now = Date.now();
     history.versions.forEach(({ state, cell }, i) => {
       const item = new Panel();
@@ -149,7 +163,24 @@ export class CellHistoryView extends Panel {
           cell: cell.id
         });
       });
-      head.node.append(what, open, restore);
+      head.node.append(what, this._picks.checkbox(state.id));
+      const previous = previousRun(history.versions, i);
+      if (previous !== null) {
+        const compare = document.createElement('button');
+        compare.className = 'jp-BranchPanel-action';
+        compare.dataset.command = CommandIDs.compareRuns;
+        compare.textContent = trans.__('Compare with previous run');
+        compare.addEventListener('click', () => {
+          void this._options.commands.execute(CommandIDs.compareRuns, {
+            path,
+            cell: cell.id,
+            a: history.versions[previous].state.id,
+            b: state.id
+          });
+        });
+        head.node.append(compare);
+      }
+      head.node.append(open, restore);
       item.addWidget(head);
       // An edit changes the source only: the outputs the cell still showed
       // belong to an earlier run and are shown with that run, not again here.
@@ -185,6 +216,7 @@ export class CellHistoryView extends Panel {
   private _limit = PAGE;
   private _heading = new Widget();
   private _list = new Panel();
+  private _picks: VersionPicks;
   private _request = 0;
   private _shown: string | null = null;
 }

@@ -353,6 +353,7 @@ export class HistoryPanel extends Panel {
     button(CommandIDs.openState, this._trans.__('Open'));
     button(CommandIDs.diffState, this._trans.__('Diff'));
     button(CommandIDs.diffStates, this._trans.__('Diff with…'));
+    button(CommandIDs.compareStates, this._trans.__('Compare with…'));
     button(CommandIDs.restoreState, this._trans.__('Restore'));
     if (state.cell_id) {
       button(CommandIDs.restoreCell, this._trans.__('Restore cell'));

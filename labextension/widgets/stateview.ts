@@ -3,6 +3,7 @@
  * the differences between a state and the open notebook or another state.
  */
 
+import { JupyterFrontEnd } from '@jupyterlab/application';
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { TranslationBundle } from '@jupyterlab/translation';
@@ -66,6 +67,7 @@ export class StateView extends Panel {
     };
     button(CommandIDs.restoreState, trans.__('Restore into the notebook'));
     button(CommandIDs.diffState, trans.__('Diff with the notebook'));
+    button(CommandIDs.compareStates, trans.__('Compare with another state…'));
     button(CommandIDs.exportState, trans.__('Export as notebook'));
     button(CommandIDs.exportStateNoOutputs, trans.__('Export without outputs'));
     head.node.append(title, note, actions);
@@ -173,7 +175,7 @@ const LINE_CLASSES: Record<string, string> = {
 /**
  * Lines of a diff as the server made them (`#diff_lines`), only coloured.
  */
-function diffLines(lines: string[]): HTMLElement {
+export function diffLines(lines: string[]): HTMLElement {
   const pre = document.createElement('pre');
   pre.className = 'jp-BranchDiff-lines';
   for (const line of lines) {
@@ -203,4 +205,24 @@ export function mainArea(
   widget.title.closable = true;
   content.node.classList.add('jp-BranchMain');
   return widget;
+}
+
+/**
+ * Show a history view in the main area: as a tab beside the other history
+ * views, or, for the first, split to the right of the notebook.
+ */
+export function openInMainArea(
+  shell: JupyterFrontEnd.IShell,
+  widget: Widget
+): void {
+  const other = [...shell.widgets('main')].find(
+    w => w !== widget && w.hasClass('jp-BranchMainTab')
+  );
+  widget.addClass('jp-BranchMainTab');
+  shell.add(
+    widget,
+    'main',
+    other ? { mode: 'tab-after', ref: other.id } : { mode: 'split-right' }
+  );
+  shell.activateById(widget.id);
 }
