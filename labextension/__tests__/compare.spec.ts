@@ -46,6 +46,8 @@ function state(id: string, seq: number, extra: Partial<IState> = {}): IState {
     preview: '',
     label: null,
     restored_from: null,
+    by_user: null,
+    by_client: null,
     ...extra
   };
 }
