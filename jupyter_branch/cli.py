@@ -64,17 +64,11 @@ def _when(iso_time: str | None) -> str:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
+    if args.json:
+        return _log_json(args)
     with _service(args) as service:
         log = service.log(_abs(args.notebook), of=_of(args))
     states = log["states"]  # summaries, as the REST API sends them (store/summary.py)
-    if args.json:
-        # one state per line: readable, and written at once (json.dump with
-        # indent writes piece by piece: a second for 10,000 states)
-        head = json.dumps({"notebook": args.notebook, "head": log["head"]})[:-1]
-        encode = json.JSONEncoder(ensure_ascii=False).encode
-        rows = "".join(f"\n  {encode(s)}," for s in states).rstrip(",")
-        sys.stdout.write(f'{head}, "states": [{rows}\n]}}\n')
-        return EXIT_OK
     for s in states:
         mark = "*" if s["id"] == log["head"] else " "
         count = f"[{s['execution_count']}]" if s["execution_count"] is not None else ""
@@ -86,6 +80,28 @@ def cmd_log(args: argparse.Namespace) -> int:
         )
     if not states:
         print("no states recorded")
+    return EXIT_OK
+
+
+def _log_json(args: argparse.Namespace) -> int:
+    """The log as one JSON object, its states encoded by the database a page at a time
+    (as GET tree sends them): nothing is decoded and encoded again here."""
+    out = sys.stdout
+    with _service(args) as service:
+        abs_path, of = _abs(args.notebook), _of(args)
+        page = service.log_json(abs_path, 0, None, of)
+        head = json.dumps({"notebook": args.notebook, "head": page["head"]})
+        out.write(f'{head[:-1]}, "states": [')
+        until, sep = page["until"], ""
+        while True:
+            inner = page["states_json"][1:-1]
+            if inner:
+                out.write(sep + inner)
+                sep = ","
+            if page["last"] >= until or not page["count"]:
+                break
+            page = service.log_json(abs_path, page["last"], until, of)
+    out.write("]}\n")
     return EXIT_OK
 
 
@@ -138,19 +154,23 @@ def _print_source_and_outputs(source: str, outputs: list[Any]) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import notebook_json
+    from .notebook_json import fast_notebook_json
 
+    outputs = not args.no_outputs
     with _service(args) as service:
-        nb = service.export(
-            _abs(args.notebook), args.state, outputs=not args.no_outputs, of=_of(args)
-        )
-    text = notebook_json(nb)
+        state = service.state(_abs(args.notebook), args.state, _of(args))
+    # nbformat (and its validator) only for shapes it has to check or repair
+    text = fast_notebook_json(state["cells"], state["metadata"], outputs)
+    if text is None:
+        from .export import clean_notebook, notebook_json
+
+        text = notebook_json(clean_notebook(state["cells"], state["metadata"], outputs))
     if args.output == "-":
         sys.stdout.write(text)
     else:
         with open(args.output, "w", encoding="utf-8", errors="surrogateescape") as f:
             f.write(text)
-        print(f"wrote {args.output} ({len(nb.cells)} cells)", file=sys.stderr)
+        print(f"wrote {args.output} ({len(state['cells'])} cells)", file=sys.stderr)
     return EXIT_OK
 
 

@@ -28,6 +28,15 @@ class LiteHistory:
     def log(self, abs_path: str, since_seq: int = 0, of: str | None = None) -> dict[str, Any]:
         return self.reads.log(abs_path, since_seq, of)
 
+    def log_json(
+        self,
+        abs_path: str,
+        since_seq: int = 0,
+        until_seq: int | None = None,
+        of: str | None = None,
+    ) -> dict[str, Any]:
+        return self.reads.log_page(abs_path, since_seq, until_seq, of)
+
     def state(self, abs_path: str, ref: str, of: str | None = None) -> dict[str, Any]:
         return self.reads.state(abs_path, ref, of)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import socket
 
 
 def default_owner() -> str:
@@ -23,4 +22,6 @@ def default_owner() -> str:
 
 def server_name() -> str:
     """Return this server's name among its owner's: JupyterHub's, else the host's."""
+    import socket
+
     return os.environ.get("JUPYTERHUB_SERVER_NAME") or socket.gethostname()

@@ -26,23 +26,6 @@ EVENTS = ("execute", "edit", "restore", "save", "external")
 # copy of the document (collaborators, agents writing to it).
 CLIENTS = ("browser", "kernel client", "server", "document")
 KERNEL_PREFIX = "kernel:"
-# The wire keys of a state's summary, in order (store/summary.py says how each is read)
-SUMMARY_KEYS = (
-    "id",
-    "parent",
-    "seq",
-    "time",
-    "event",
-    "cell_id",
-    "execution_count",
-    "status",
-    "duration_ms",
-    "preview",
-    "label",
-    "restored_from",
-    "by_user",
-    "by_client",
-)
 
 
 def kernel_history_path(kernel_id: str) -> str:

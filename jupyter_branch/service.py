@@ -91,19 +91,7 @@ class HistoryService:
         ``until_seq`` = that ``until``, so the pages add up to one moment's log.
         """
         with self.engines.reader.begin() as conn:
-            runner = runner_for(conn)
-            nb = queries.find_notebook(runner, abs_path, self.owner, of)
-            out: dict[str, Any] = {}
-            if until_seq is None:
-                until_seq = queries.last_seq(runner, nb)
-                out = {
-                    "head": nb["head_id"],
-                    "running": queries.running_executions(runner, nb),
-                    "deleted": nb["deleted"] is not None,
-                    "until": until_seq,
-                }
-            states_json, last, count = queries.log_json(runner, nb, since_seq, until_seq, LOG_PAGE)
-            return {**out, "states_json": states_json, "last": last, "count": count}
+            return self._reads(conn).log_page(abs_path, since_seq, until_seq, of, LOG_PAGE)
 
     def resolve(self, abs_path: str, ref: str, of: str | None = None) -> str:
         with self.engines.reader.begin() as conn:

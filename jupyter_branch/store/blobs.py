@@ -15,8 +15,6 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from ..model import canonical_json
-
 RAW = 0
 ZLIB = 1
 MIN_COMPRESS = 48
@@ -83,6 +81,8 @@ def unpack_ids(data: bytes) -> list[int]:
 
 def pack_running(outputs: list[Any]) -> bytes:
     """Return a running execution's outputs so far as stored in ``running.outputs``."""
+    from ..model import canonical_json
+
     return zlib.compress(canonical_json(outputs), 1)
 
 

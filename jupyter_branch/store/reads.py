@@ -16,10 +16,26 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from ..model import SUMMARY_KEYS
-from ..outputs import without_transient
 from . import blobs as codec
 from .errors import Ambiguous, NotFound
+
+# The wire keys of a state's summary, in order (summary.py says how each is read)
+SUMMARY_KEYS = (
+    "id",
+    "parent",
+    "seq",
+    "time",
+    "event",
+    "cell_id",
+    "execution_count",
+    "status",
+    "duration_ms",
+    "preview",
+    "label",
+    "restored_from",
+    "by_user",
+    "by_client",
+)
 
 
 class Runner(Protocol):
@@ -122,6 +138,8 @@ def load_versions(runner: Runner, version_ids: Sequence[int]) -> list[dict[str, 
 
     Outputs come without their ``transient`` display ids (``without_transient``).
     """
+    from ..outputs import without_transient
+
     if not version_ids:
         return []
     rows = {r["id"]: r for r in runner.rows("versions", ids=sorted(set(version_ids)))}
@@ -156,6 +174,8 @@ def load_cells(runner: Runner, layout_blob: int) -> list[dict[str, Any]]:
 
 def state_detail(runner: Runner, nb: Mapping[str, Any], state_id: str) -> dict[str, Any]:
     """Return one state: its summary, the notebook metadata, its cells, and what ran."""
+    from ..outputs import without_transient
+
     row = runner.first("state", state=state_id, nb=nb["id"])
     if row is None:
         raise NotFound(f"no state {state_id} in this notebook")
@@ -216,6 +236,34 @@ class Reads:
             "running": running_executions(self.runner, nb),
             "deleted": nb["deleted"] is not None,
         }
+
+    def log_page(
+        self,
+        abs_path: str,
+        since_seq: int = 0,
+        until_seq: int | None = None,
+        of: str | None = None,
+        limit: int = 5_000,
+    ) -> dict[str, Any]:
+        """One page (``limit`` states) of ``log``, as a JSON array encoded by the database.
+
+        The first call (no ``until_seq``) also answers ``head``, ``running``,
+        ``deleted`` and ``until``, the newest ``seq`` then: ask for the next
+        pages with ``since_seq`` = the ``last`` of the previous one, and
+        ``until_seq`` = that ``until``, so the pages add up to one moment's log.
+        """
+        nb = self.notebook(abs_path, of)
+        out: dict[str, Any] = {}
+        if until_seq is None:
+            until_seq = last_seq(self.runner, nb)
+            out = {
+                "head": nb["head_id"],
+                "running": running_executions(self.runner, nb),
+                "deleted": nb["deleted"] is not None,
+                "until": until_seq,
+            }
+        states_json, last, count = log_json(self.runner, nb, since_seq, until_seq, limit)
+        return {**out, "states_json": states_json, "last": last, "count": count}
 
     def resolve(self, abs_path: str, ref: str, of: str | None = None) -> str:
         return resolve_state(self.runner, self.notebook(abs_path, of), ref)

@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..model import SUMMARY_KEYS
+from .reads import SUMMARY_KEYS
 from .schema import states
 
 KEYS = SUMMARY_KEYS

@@ -78,3 +78,64 @@ def test_invalid_ids_and_outputs_are_repaired_not_fatal():
     nbformat.validate(nb)
     assert len({c.id for c in nb.cells}) == 2
     assert "left out of this export" in nb.cells[0].outputs[0].text
+
+
+def slow_and_fast(cells_, metadata, outputs=True):
+    from jupyter_branch.export import notebook_json
+    from jupyter_branch.notebook_json import fast_notebook_json
+
+    return notebook_json(clean_notebook(cells_, metadata, outputs)), fast_notebook_json(
+        cells_, metadata, outputs
+    )
+
+
+def test_the_command_lines_fast_export_writes_what_nbformat_writes():
+    """The command line exports without importing nbformat when every shape is simple:
+    the same bytes, a valid notebook; anything nbformat would repair goes its way."""
+    meta = {"kernelspec": {"name": "python3", "display_name": "P"}, "jupyter_branch": {"x": 1}}
+    for outputs in (True, False):
+        slow, fast = slow_and_fast(cells(), meta, outputs)
+        assert fast == slow
+        nbformat.validate(nbformat.reads(fast, as_version=4))
+    rich = [
+        {
+            "id": "c2",
+            "cell_type": "code",
+            "source": "x\ny\n",
+            "metadata": {"collapsed": True, "jupyter": {"source_hidden": False}, "trusted": True},
+            "execution_count": 7,
+            "outputs": [
+                {
+                    "output_type": "execute_result",
+                    "execution_count": 7,
+                    "metadata": {},
+                    "data": {
+                        "text/plain": "a\nb",
+                        "application/json": {"k": [1, 2]},
+                        "image/png": "iVBORw0KGgo=",
+                        "image/svg+xml": "<svg>\n</svg>",
+                    },
+                },
+                {"output_type": "error", "ename": "E", "evalue": "v", "traceback": ["t1", "t2"]},
+                {
+                    "output_type": "stream",
+                    "name": "stderr",
+                    "text": "é 漢\n",
+                    "metadata": {"jupyter_branch": {"truncated": True}},
+                },
+            ],
+        }
+    ]
+    slow, fast = slow_and_fast(rich, {"language_info": {"name": "python"}})
+    assert fast == slow
+    # shapes nbformat repairs (an output it rejects, a bad id, a lone surrogate): its way
+    for odd in (
+        [{**rich[0], "outputs": [{"output_type": "display_data", "data": {"text/plain": "x"}}]}],
+        [{**rich[0], "id": "not ok!"}],
+        [{**rich[0], "source": "\ud800"}],
+        [{**rich[0], "metadata": {"tags": ["a,b"]}}],
+        [{**rich[0], "outputs": [{"output_type": "stream", "name": "x", "text": 3}]}],
+    ):
+        slow, fast = slow_and_fast(odd, {})
+        assert fast is None
+        nbformat.validate(nbformat.reads(slow, as_version=4))
