@@ -15,13 +15,14 @@ import { CommandRegistry } from '@lumino/commands';
 import { Message } from '@lumino/messaging';
 import { Menu, Panel, StackedPanel, Widget } from '@lumino/widgets';
 
-import { APIError, getInfo, getTree } from '../api';
+import { getInfo, getTree } from '../api';
 import { branchIcon } from '../icons';
 import { HistoryModel, ITimelineRow, ITreeRow } from '../model';
-import { CommandIDs, IState, ITree } from '../tokens';
+import { CommandIDs, IInfo, IState, ITree } from '../tokens';
 import { CellHistoryView } from './cellhistory';
 import { SearchView } from './search';
-import { formatBytes, RowRenderer, VirtualList } from './timeline';
+import { storageLine } from './storage';
+import { RowRenderer, VirtualList } from './timeline';
 
 /** How often the panel asks for new states while visible, in milliseconds. */
 export const REFRESH_INTERVAL_MS = 2000;
@@ -39,8 +40,8 @@ export class HistoryPanel extends Panel {
     this._rows = new RowRenderer(options.trans);
     this._commands = options.commands;
     this._tracker = options.tracker;
-    this._settings = options.serverSettings;
     const settings = options.serverSettings;
+    this._fetchInfo = options.fetchInfo ?? (() => getInfo(settings));
     this.model = new HistoryModel(
       options.fetchTree ?? ((path, since) => getTree(path, settings, since))
     );
@@ -341,25 +342,13 @@ export class HistoryPanel extends Panel {
   }
 
   private async _refreshStorage(): Promise<void> {
-    try {
-      const info = await getInfo(this._settings);
-      if (info.store) {
-        this._footer.node.textContent = this._trans.__(
-          'History store: %1 · %2 states in %3 notebooks',
-          formatBytes(info.store.size_bytes),
-          info.store.states,
-          info.store.notebooks
-        );
-        this._footer.node.title = info.store.path ?? info.store.url;
-      } else {
-        this._footer.node.textContent = info.message ?? '';
-      }
-      this._footer.node.classList.toggle('jp-mod-error', !info.ok);
-    } catch (error) {
-      this._footer.node.textContent =
-        error instanceof APIError ? error.message : String(error);
-      this._footer.node.classList.add('jp-mod-error');
+    const line = await storageLine(this._fetchInfo, this._trans);
+    if (this.isDisposed) {
+      return;
     }
+    this._footer.node.textContent = line.text;
+    this._footer.node.title = line.title;
+    this._footer.node.classList.toggle('jp-mod-error', line.isError);
   }
 
   private _startTimer(): void {
@@ -387,12 +376,12 @@ export class HistoryPanel extends Panel {
   private _cell: CellHistoryView;
   private _commands: CommandRegistry;
   private _details = new Widget();
+  private _fetchInfo: () => Promise<IInfo>;
   private _footer = new Widget();
   private _message = new Widget();
   private _notebook = document.createElement('div');
   private _rows: RowRenderer;
   private _search: SearchView;
-  private _settings: ServerConnection.ISettings | undefined;
   private _stack = new StackedPanel();
   private _tabs = new Map<View, HTMLButtonElement>();
   private _timeline: VirtualList<ITimelineRow>;
@@ -412,5 +401,6 @@ export namespace HistoryPanel {
     trans: TranslationBundle;
     serverSettings?: ServerConnection.ISettings;
     fetchTree?: (path: string, since: number) => Promise<ITree>;
+    fetchInfo?: () => Promise<IInfo>;
   }
 }
