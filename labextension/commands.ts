@@ -7,27 +7,16 @@
 
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { InputDialog, Notification } from '@jupyterlab/apputils';
-import {
-  INotebookTracker,
-  NotebookActions,
-  NotebookPanel
-} from '@jupyterlab/notebook';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { Widget } from '@lumino/widgets';
 
-import {
-  getDiff,
-  getState,
-  getTree,
-  postExport,
-  postRestore,
-  putLabel
-} from './api';
+import { getDiff, getState, getTree, postExport, putLabel } from './api';
 import { DocumentReporter } from './reporter';
-import { applyRestore, restoreBlocker } from './restore';
+import { restoreBlocker, restoreIntoNotebook } from './restore';
 import { CommandIDs, IDocumentCell } from './tokens';
 import { HistoryPanel } from './widgets/panel';
 import { DiffView, mainArea, StateView } from './widgets/stateview';
@@ -294,49 +283,18 @@ export function addCommands(ctx: ICommandContext): void {
       }
     }
     try {
-      // what is about to be replaced must be a state first
-      await ctx.reporter.flush(notebook, 'restore');
-      const reply = await postRestore(path, id, cellId, settings);
-      applyRestore(notebook, reply.cells, cellId);
-      void ctx.reporter.flush(notebook, 'restore');
+      await restoreIntoNotebook({
+        notebook,
+        path,
+        state: id,
+        cellId,
+        reporter: ctx.reporter,
+        trans,
+        serverSettings: settings
+      });
       void panel.refresh();
-      const what = cellId
-        ? trans.__(
-            'Cell %1 restored from state %2.',
-            cellId.slice(0, 8),
-            id.slice(0, 8)
-          )
-        : trans.__('State %1 restored.', id.slice(0, 8));
-      Notification.info(
-        `${what} ${trans.__('Sources and outputs are back; kernel variables are not.')}`,
-        {
-          autoClose: 12000,
-          actions: [
-            {
-              label: cellId
-                ? trans.__('Re-run the cell')
-                : trans.__('Re-run all cells'),
-              callback: () => void rerun(notebook, cellId)
-            }
-          ]
-        }
-      );
     } catch (error) {
       fail(trans.__('Could not restore'), error);
-    }
-  };
-
-  const rerun = async (notebook: NotebookPanel, cellId: string | null) => {
-    const content = notebook.content;
-    if (cellId === null) {
-      await NotebookActions.runAll(content, notebook.sessionContext);
-      return;
-    }
-    const index = content.widgets.findIndex(c => c.model.id === cellId);
-    if (index >= 0) {
-      content.activeCellIndex = index;
-      content.deselectAll();
-      await NotebookActions.run(content, notebook.sessionContext);
     }
   };
 

@@ -20,9 +20,10 @@ import { branchIcon } from '../icons';
 import { HistoryModel, ITimelineRow, ITreeRow } from '../model';
 import { CommandIDs, IInfo, IState, ITree } from '../tokens';
 import { CellHistoryView } from './cellhistory';
+import { renderBranchBanner, renderStateDetails } from './details';
 import { SearchView } from './search';
 import { storageLine } from './storage';
-import { RowRenderer, VirtualList } from './timeline';
+import { openBranchMenu, RowRenderer, VirtualList } from './timeline';
 
 /** How often the panel asks for new states while visible, in milliseconds. */
 export const REFRESH_INTERVAL_MS = 2000;
@@ -266,79 +267,50 @@ export class HistoryPanel extends Panel {
       this.model.viewTip !== null &&
       !rows.some(r => r.isHead);
     this._banner.hidden = !onOtherBranch || this._view !== 'timeline';
-    this._banner.replaceChildren();
-    if (onOtherBranch) {
-      this._banner.append(this._trans.__('Viewing another branch. '));
-      const back = document.createElement('button');
-      back.className = 'jp-BranchPanel-link';
-      back.textContent = this._trans.__('Back to the current one');
-      back.addEventListener('click', () => (this.model.viewTip = null));
-      this._banner.append(back);
-    }
+    renderBranchBanner(
+      this._banner,
+      this._trans,
+      () => (this.model.viewTip = null)
+    );
     this._renderDetails();
   }
 
   private _showBranches(row: ITimelineRow, anchor: HTMLElement): void {
     const graph = this.model.graph;
-    if (!graph) {
-      return;
-    }
-    this._branchMenu?.dispose();
-    const menu = new Menu({ commands: new CommandRegistry() });
-    this._branchMenu = menu;
-    menu.addClass('jp-BranchPanel-branchMenu');
-    for (const child of row.otherBranches) {
-      const tip = graph.tipOf(child.id) ?? child;
-      const id = `open-branch:${tip.id}`;
-      menu.commands.addCommand(id, {
-        describedBy: { args: { type: 'object', properties: {} } },
-        label: `${tip.label ? `[${tip.label}] ` : ''}${tip.preview || tip.event} (${new Date(tip.time).toLocaleString()})`,
-        execute: () => {
-          this.model.viewTip = tip.id;
-          this.select(tip.id);
-        }
+    if (graph) {
+      this._branchMenu?.dispose();
+      this._branchMenu = openBranchMenu(graph, row, anchor, tip => {
+        this.model.viewTip = tip.id;
+        this.select(tip.id);
       });
-      menu.addItem({ command: id });
     }
-    const rect = anchor.getBoundingClientRect();
-    menu.open(rect.left, rect.bottom);
   }
 
   private _renderDetails(): void {
     const state = this.selected;
-    const node = this._details.node;
-    node.replaceChildren();
     const listView = this._view === 'timeline' || this._view === 'tree';
     this._details.setHidden(state === null || !listView);
     if (!state) {
+      this._details.node.replaceChildren();
       return;
     }
-    const what = document.createElement('div');
-    what.className = 'jp-BranchPanel-detailsTitle';
-    what.textContent = `${state.id.slice(0, 12)} · ${new Date(state.time).toLocaleString()}`;
-    const actions = document.createElement('div');
-    actions.className = 'jp-BranchPanel-actions';
-    const button = (command: string, label: string) => {
-      const b = document.createElement('button');
-      b.className = 'jp-BranchPanel-action';
-      b.dataset.command = command;
-      b.textContent = label;
-      b.title = this._commands.caption(command, { state: state.id });
-      b.addEventListener('click', () => {
-        void this._commands.execute(command, { state: state.id });
-      });
-      actions.append(b);
-    };
-    button(CommandIDs.openState, this._trans.__('Open'));
-    button(CommandIDs.diffState, this._trans.__('Diff'));
-    button(CommandIDs.diffStates, this._trans.__('Diff with…'));
-    button(CommandIDs.restoreState, this._trans.__('Restore'));
+    const trans = this._trans;
+    const actions: [string, string][] = [
+      [CommandIDs.openState, trans.__('Open')],
+      [CommandIDs.diffState, trans.__('Diff')],
+      [CommandIDs.diffStates, trans.__('Diff with…')],
+      [CommandIDs.restoreState, trans.__('Restore')]
+    ];
     if (state.cell_id) {
-      button(CommandIDs.restoreCell, this._trans.__('Restore cell'));
+      actions.push([CommandIDs.restoreCell, trans.__('Restore cell')]);
     }
-    button(CommandIDs.exportState, this._trans.__('Export'));
-    button(CommandIDs.labelState, this._trans.__('Label…'));
-    node.append(what, actions);
+    actions.push(
+      [CommandIDs.exportState, trans.__('Export')],
+      [CommandIDs.labelState, trans.__('Label…')]
+    );
+    renderStateDetails(this._details.node, state, actions, this._commands, {
+      state: state.id
+    });
   }
 
   private async _refreshStorage(): Promise<void> {
