@@ -2,6 +2,8 @@
  * The "Notebook history" sidebar: for the active notebook, its current branch
  * as a timeline (or all branches as a compact tree), the versions of the
  * selected cell, and search; the selected state's actions; storage used.
+ * When other users shared histories with this user, a "Shared" tab lists them
+ * (read-only, `SharedView`).
  *
  * It owns layout and user interaction only: data comes from `HistoryModel`,
  * actions run as commands (`CommandIDs`) so menus and the palette share them.
@@ -22,13 +24,14 @@ import { CommandIDs, IInfo, IState, ITree } from '../tokens';
 import { CellHistoryView } from './cellhistory';
 import { renderBranchBanner, renderStateDetails } from './details';
 import { SearchView } from './search';
+import { IShownHistory, ISharedSource, SharedView } from './shared';
 import { storageLine } from './storage';
 import { openBranchMenu, RowRenderer, VirtualList } from './timeline';
 
 /** How often the panel asks for new states while visible, in milliseconds. */
 export const REFRESH_INTERVAL_MS = 2000;
 
-type View = 'timeline' | 'tree' | 'cell' | 'search';
+type View = 'timeline' | 'tree' | 'cell' | 'search' | 'shared';
 
 export class HistoryPanel extends Panel {
   constructor(options: HistoryPanel.IOptions) {
@@ -65,8 +68,16 @@ export class HistoryPanel extends Panel {
       serverSettings: settings,
       trans: options.trans
     });
+    this._shared = new SharedView({
+      source: options.shared,
+      serverSettings: settings,
+      commands: options.commands,
+      trans: options.trans
+    });
+    this._shared.listChanged.connect(this._showSharedTab, this);
     this._stack.addClass('jp-BranchPanel-stack');
-    for (const view of [this._timeline, this._tree, this._cell, this._search]) {
+    const views = [this._timeline, this._tree, this._cell, this._search];
+    for (const view of [...views, this._shared]) {
       this._stack.addWidget(view);
     }
     this.addWidget(this._header());
@@ -107,6 +118,19 @@ export class HistoryPanel extends Panel {
     return this._view;
   }
 
+  /** The histories other users shared with this user. */
+  get shared(): SharedView {
+    return this._shared;
+  }
+
+  /** The history on screen and its selected state (see `IShownHistory`). */
+  get shown(): IShownHistory {
+    if (this._view === 'shared') {
+      return this._shared.shown;
+    }
+    return { path: this.path, owner: null, state: this.selected?.id ?? null };
+  }
+
   select(id: string | null): void {
     this._rows.selectedId = id;
     this._timeline.repaint();
@@ -121,7 +145,8 @@ export class HistoryPanel extends Panel {
       timeline: this._timeline,
       tree: this._tree,
       cell: this._cell,
-      search: this._search
+      search: this._search,
+      shared: this._shared
     }[view];
     this._stack.widgets.forEach(w => (w === target ? w.show() : w.hide()));
     this._tabs.forEach((button, name) =>
@@ -133,7 +158,13 @@ export class HistoryPanel extends Panel {
     if (view === 'cell') {
       void this._cell.refresh();
     }
+    if (view === 'shared') {
+      void this._shared.load();
+    }
+    this._notebook.hidden = view === 'shared';
+    this._showSharedTab();
     this._update();
+    this._commands.notifyCommandChanged();
   }
 
   /** Fetch new states now. Never rejects. */
@@ -147,6 +178,9 @@ export class HistoryPanel extends Panel {
       await this.model.refresh();
       if (this._view === 'cell') {
         await this._cell.refresh();
+      }
+      if (this._view === 'shared') {
+        await this._shared.refresh();
       }
     } finally {
       this._busy = false;
@@ -217,6 +251,11 @@ export class HistoryPanel extends Panel {
         'search',
         this._trans.__('Search'),
         this._trans.__('Search code, markdown and outputs')
+      ],
+      [
+        'shared',
+        this._trans.__('Shared'),
+        this._trans.__("Other users' histories shared with you, read-only")
       ]
     ];
     for (const [name, label, caption] of names) {
@@ -229,6 +268,7 @@ export class HistoryPanel extends Panel {
       this._tabs.set(name, button);
       tabs.append(button);
     }
+    this._tabs.get('shared')!.hidden = true;
     this._banner.className = 'jp-BranchPanel-banner';
     this._banner.hidden = true;
     header.node.append(title, this._notebook, tabs, this._banner);
@@ -255,7 +295,9 @@ export class HistoryPanel extends Panel {
     const listView = this._view === 'timeline' || this._view === 'tree';
     this._message.node.textContent = message ?? '';
     this._message.node.classList.toggle('jp-mod-error', isError);
-    this._message.setHidden(message === null || (!listView && !isError));
+    this._message.setHidden(
+      message === null || (!listView && !isError) || this._view === 'shared'
+    );
 
     const rows = graph ? graph.timeline(this.model.viewTip) : [];
     this._timeline.setItems(rows);
@@ -313,6 +355,12 @@ export class HistoryPanel extends Panel {
     });
   }
 
+  /** The Shared tab is there only when something is shared (or it is open). */
+  private _showSharedTab(): void {
+    const none = this._shared.histories.length === 0;
+    this._tabs.get('shared')!.hidden = none && this._view !== 'shared';
+  }
+
   private async _refreshStorage(): Promise<void> {
     const line = await storageLine(this._fetchInfo, this._trans);
     if (this.isDisposed) {
@@ -321,6 +369,8 @@ export class HistoryPanel extends Panel {
     this._footer.node.textContent = line.text;
     this._footer.node.title = line.title;
     this._footer.node.classList.toggle('jp-mod-error', line.isError);
+    this._shared.me = line.owner;
+    void this._shared.load();
   }
 
   private _startTimer(): void {
@@ -354,6 +404,7 @@ export class HistoryPanel extends Panel {
   private _notebook = document.createElement('div');
   private _rows: RowRenderer;
   private _search: SearchView;
+  private _shared: SharedView;
   private _stack = new StackedPanel();
   private _tabs = new Map<View, HTMLButtonElement>();
   private _timeline: VirtualList<ITimelineRow>;
@@ -374,5 +425,6 @@ export namespace HistoryPanel {
     serverSettings?: ServerConnection.ISettings;
     fetchTree?: (path: string, since: number) => Promise<ITree>;
     fetchInfo?: () => Promise<IInfo>;
+    shared?: ISharedSource;
   }
 }

@@ -15,11 +15,14 @@ import { renderCell } from './outputs';
 import { formatDuration } from './timeline';
 
 /**
- * A state, read-only, with the actions that apply to it.
+ * A state, read-only, with the actions that apply to it. A state of another
+ * user's history (`owner`, shared with this user) says whose it is and offers
+ * only reads: compare with another of its states, export.
  */
 export class StateView extends Panel {
   constructor(options: {
     path: string;
+    owner?: string | null;
     state: IStateDetail;
     rendermime: IRenderMimeRegistry;
     commands: CommandRegistry;
@@ -28,8 +31,12 @@ export class StateView extends Panel {
   }) {
     super();
     const { state, trans, commands, path } = options;
+    const owner = options.owner ?? null;
     this.addClass('jp-BranchStateView');
     this.node.dataset.stateId = state.id;
+    if (owner) {
+      this.node.dataset.owner = owner;
+    }
     const head = new Widget();
     head.addClass('jp-BranchStateView-head');
     const title = document.createElement('div');
@@ -43,14 +50,22 @@ export class StateView extends Panel {
       state.duration_ms !== null
         ? ` · ${formatDuration(state.duration_ms)}`
         : '';
-    title.textContent = `${path} — ${state.event}${ran}${status}${duration} — ${new Date(state.time).toLocaleString()}`;
+    const whose = owner ? ` — ${trans.__('shared by %1', owner)}` : '';
+    title.textContent = `${path}${whose} — ${state.event}${ran}${status}${duration} — ${new Date(state.time).toLocaleString()}`;
     const note = document.createElement('div');
     note.className = 'jp-BranchStateView-note';
-    note.textContent = trans.__(
-      'Read-only view of state %1%2. Outputs are shown untrusted: no script from history runs.',
-      state.id.slice(0, 12),
-      state.label ? ` (${state.label})` : ''
-    );
+    note.textContent = owner
+      ? trans.__(
+          "Read-only view of state %1%2 of %3's history, shared with you. Outputs are shown untrusted: no script from history runs.",
+          state.id.slice(0, 12),
+          state.label ? ` (${state.label})` : '',
+          owner
+        )
+      : trans.__(
+          'Read-only view of state %1%2. Outputs are shown untrusted: no script from history runs.',
+          state.id.slice(0, 12),
+          state.label ? ` (${state.label})` : ''
+        );
     const actions = document.createElement('div');
     actions.className = 'jp-BranchPanel-actions';
     const button = (command: string, label: string) => {
@@ -58,14 +73,16 @@ export class StateView extends Panel {
       b.className = 'jp-BranchPanel-action';
       b.dataset.command = command;
       b.textContent = label;
-      b.addEventListener(
-        'click',
-        () => void commands.execute(command, { state: state.id, path })
-      );
+      const args = { state: state.id, path, ...(owner ? { owner } : {}) };
+      b.addEventListener('click', () => void commands.execute(command, args));
       actions.append(b);
     };
-    button(CommandIDs.restoreState, trans.__('Restore into the notebook'));
-    button(CommandIDs.diffState, trans.__('Diff with the notebook'));
+    if (owner) {
+      button(CommandIDs.diffStates, trans.__('Diff with another state…'));
+    } else {
+      button(CommandIDs.restoreState, trans.__('Restore into the notebook'));
+      button(CommandIDs.diffState, trans.__('Diff with the notebook'));
+    }
     button(CommandIDs.exportState, trans.__('Export as notebook'));
     button(CommandIDs.exportStateNoOutputs, trans.__('Export without outputs'));
     head.node.append(title, note, actions);
@@ -100,6 +117,7 @@ export class StateView extends Panel {
 export class DiffView extends Widget {
   constructor(options: {
     path: string;
+    owner?: string | null;
     diff: IDiff;
     trans: TranslationBundle;
   }) {
@@ -110,7 +128,9 @@ export class DiffView extends Widget {
     title.className = 'jp-BranchStateView-title';
     title.textContent = trans.__(
       '%1: from state %2 to %3',
-      path,
+      options.owner
+        ? `${path} (${trans.__('shared by %1', options.owner)})`
+        : path,
       diff.a.slice(0, 12),
       diff.b
         ? `state ${diff.b.slice(0, 12)}`
