@@ -22,7 +22,12 @@ import { restoreBlocker, restoreIntoNotebook } from './restore';
 import { exportSharedState } from './sharedexport';
 import { CommandIDs, IDocumentCell } from './tokens';
 import { HistoryPanel } from './widgets/panel';
-import { DiffView, mainArea, StateView } from './widgets/stateview';
+import {
+  DiffView,
+  mainArea,
+  pickOtherState,
+  StateView
+} from './widgets/stateview';
 
 export interface ICommandContext {
   app: JupyterFrontEnd;
@@ -62,9 +67,6 @@ const STATE_ARGS = {
     }
   }
 };
-
-/** How many states the "diff with another state" dialog offers, newest first. */
-const MAX_DIFF_CHOICES = 500;
 
 export function addCommands(ctx: ICommandContext): void {
   const { app, panel, trans, tracker, serverSettings: settings } = ctx;
@@ -241,27 +243,11 @@ export function addCommands(ctx: ICommandContext): void {
             !owner && panel.path === path && panel.model.graph
               ? panel.model.graph.states
               : (await getTree(path, settings, 0, owner)).states;
-          // newest first; a dialog of a few hundred choices stays usable
-          const choices = [...states]
-            .reverse()
-            .filter(s => s.id !== id)
-            .slice(0, MAX_DIFF_CHOICES);
-          if (choices.length === 0) {
-            throw new Error(trans.__('this notebook has no other state'));
-          }
-          const labels = choices.map(
-            s =>
-              `${s.id.slice(0, 12)} · ${s.label ? `[${s.label}] ` : ''}${s.event} · ${s.preview.slice(0, 60)}`
-          );
-          const result = await InputDialog.getItem({
-            title: trans.__('Diff state %1 with', id.slice(0, 8)),
-            items: labels,
-            current: 0
-          });
-          if (!result.button.accept || result.value === null) {
+          const picked = await pickOtherState(states, id, trans);
+          if (picked === null) {
             return;
           }
-          against = choices[labels.indexOf(result.value)].id;
+          against = picked;
         } catch (error) {
           fail(trans.__('Could not compare'), error);
           return;

@@ -118,11 +118,6 @@ export class HistoryPanel extends Panel {
     return this._view;
   }
 
-  /** The histories other users shared with this user. */
-  get shared(): SharedView {
-    return this._shared;
-  }
-
   /** The history on screen and its selected state (see `IShownHistory`). */
   get shown(): IShownHistory {
     if (this._view === 'shared') {

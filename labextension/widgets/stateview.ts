@@ -3,14 +3,14 @@
  * the differences between a state and the open notebook or another state.
  */
 
-import { MainAreaWidget } from '@jupyterlab/apputils';
+import { InputDialog, MainAreaWidget } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { branchIcon } from '../icons';
-import { CommandIDs, IDiff, IStateDetail } from '../tokens';
+import { CommandIDs, IDiff, IState, IStateDetail } from '../tokens';
 import { renderCell } from './outputs';
 import { formatDuration } from './timeline';
 
@@ -206,6 +206,42 @@ function diffLines(lines: string[]): HTMLElement {
     pre.append(row);
   }
   return pre;
+}
+
+/** How many states the "diff with another state" dialog offers, newest first. */
+const MAX_DIFF_CHOICES = 500;
+
+/**
+ * Ask which state to compare state `id` with, among `states` (oldest first,
+ * as a tree lists them); returns its id, or null if the user cancelled.
+ * Throws when there is no other state.
+ */
+export async function pickOtherState(
+  states: readonly IState[],
+  id: string,
+  trans: TranslationBundle
+): Promise<string | null> {
+  // newest first; a dialog of a few hundred choices stays usable
+  const choices = [...states]
+    .reverse()
+    .filter(s => s.id !== id)
+    .slice(0, MAX_DIFF_CHOICES);
+  if (choices.length === 0) {
+    throw new Error(trans.__('this notebook has no other state'));
+  }
+  const labels = choices.map(
+    s =>
+      `${s.id.slice(0, 12)} · ${s.label ? `[${s.label}] ` : ''}${s.event} · ${s.preview.slice(0, 60)}`
+  );
+  const result = await InputDialog.getItem({
+    title: trans.__('Diff state %1 with', id.slice(0, 8)),
+    items: labels,
+    current: 0
+  });
+  if (!result.button.accept || result.value === null) {
+    return null;
+  }
+  return choices[labels.indexOf(result.value)].id;
 }
 
 /**
