@@ -15,11 +15,13 @@ import {
   IDocumentCell,
   IDocumentReply,
   IDocumentReport,
+  IExportNotebook,
   IExportReply,
   IExportRequest,
   IInfo,
   ILabelReply,
   ILabelRequest,
+  INotebooks,
   IRestoreReply,
   IRestoreRequest,
   ISearchReply,
@@ -121,29 +123,57 @@ export function getInfo(settings?: ServerConnection.ISettings): Promise<IInfo> {
 }
 
 /**
+ * `GET notebooks`: the user's notebooks with history, and those other users
+ * shared with them (`shared: true`, named by their owner's absolute path).
+ */
+export function getNotebooks(
+  settings?: ServerConnection.ISettings
+): Promise<INotebooks> {
+  return requestAPI<INotebooks>('notebooks', {}, settings);
+}
+
+/**
+ * The query that names the history a read is about: the user's own notebook
+ * at `path` (an API path), or, with `owner`, that owner's notebook at `path`
+ * (their absolute path), which they shared with the user.
+ */
+function readQuery(
+  path: string,
+  owner: string | null | undefined,
+  more: Record<string, string | number> = {}
+): string {
+  return URLExt.objectToQueryString(
+    owner ? { owner, path, ...more } : { path, ...more }
+  );
+}
+
+/**
  * `GET tree`: all states of the notebook at `path` (a Jupyter API path), or
- * those made after `since`. A notebook without history has no states.
+ * those made after `since`. A notebook without history has no states. With
+ * `owner`, the history that owner shared with the user (`path` is theirs).
  */
 export function getTree(
   path: string,
   settings?: ServerConnection.ISettings,
-  since = 0
+  since = 0,
+  owner?: string | null
 ): Promise<ITree> {
-  const query = URLExt.objectToQueryString(since ? { path, since } : { path });
+  const query = readQuery(path, owner, since ? { since } : {});
   return requestAPI<ITree>(`tree${query}`, {}, settings);
 }
 
 /**
- * `GET states/<id>`: one state (id or unique prefix) with its cells.
+ * `GET states/<id>`: one state (id or unique prefix) with its cells; with
+ * `owner`, a state of the history that owner shared with the user.
  */
 export function getState(
   path: string,
   state: string,
-  settings?: ServerConnection.ISettings
+  settings?: ServerConnection.ISettings,
+  owner?: string | null
 ): Promise<IStateDetail> {
-  const query = URLExt.objectToQueryString({ path });
   return requestAPI<IStateDetail>(
-    `states/${encodeURIComponent(state)}${query}`,
+    `states/${encodeURIComponent(state)}${readQuery(path, owner)}`,
     {},
     settings
   );
@@ -169,20 +199,50 @@ export function getCellHistory(
 
 /**
  * `GET diff` between two states, or `POST diff` of a state against cells
- * (the open document) when `b` is a list of cells.
+ * (the open document) when `b` is a list of cells. With `owner`, two states
+ * of the history that owner shared with the user (never the document: that
+ * is the user's own).
  */
 export function getDiff(
   path: string,
   a: string,
   b: string | IDocumentCell[],
-  settings?: ServerConnection.ISettings
+  settings?: ServerConnection.ISettings,
+  owner?: string | null
 ): Promise<IDiff> {
   if (typeof b === 'string') {
-    const query = URLExt.objectToQueryString({ path, a, b });
-    return requestAPI<IDiff>(`diff${query}`, {}, settings);
+    return requestAPI<IDiff>(
+      `diff${readQuery(path, owner, { a, b })}`,
+      {},
+      settings
+    );
+  }
+  if (owner) {
+    return Promise.reject(
+      new APIError(
+        `A state of ${owner}'s history can be compared with another of its states, not with your notebook.`,
+        400
+      )
+    );
   }
   const body: IDiffRequest = { path, a, cells: b };
   return sendJSON<IDiff>('POST', 'diff', body, settings);
+}
+
+/**
+ * `GET export`: a state as a clean nbformat 4.5 notebook, with or without
+ * outputs; with `owner`, a state of the history that owner shared with the
+ * user. Nothing is written: `postExport` writes next to the user's notebook.
+ */
+export function getExport(
+  path: string,
+  state: string,
+  outputs: boolean,
+  settings?: ServerConnection.ISettings,
+  owner?: string | null
+): Promise<IExportNotebook> {
+  const query = readQuery(path, owner, { state, outputs: outputs ? 1 : 0 });
+  return requestAPI<IExportNotebook>(`export${query}`, {}, settings);
 }
 
 /**

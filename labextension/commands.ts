@@ -2,38 +2,31 @@
  * The commands of jupyter-branch (ids in `CommandIDs`): opening, diffing,
  * restoring, exporting and labelling states, and the panel's views. Buttons,
  * context menus and the palette all run these, with `{state, path, cell}`
- * arguments or, by default, the panel's selection and notebook.
+ * arguments or, by default, the panel's selection and notebook. With `owner`
+ * (another user's history, shared with this one) only the reads apply: open,
+ * diff two states, export into the user's root; never restore or label.
  */
 
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { InputDialog, Notification } from '@jupyterlab/apputils';
-import {
-  INotebookTracker,
-  NotebookActions,
-  NotebookPanel
-} from '@jupyterlab/notebook';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { Widget } from '@lumino/widgets';
 
-import {
-  getDiff,
-  getState,
-  getTree,
-  postExport,
-  postRestore,
-  putLabel
-} from './api';
+import { getDiff, getState, getTree, postExport, putLabel } from './api';
 import { DocumentReporter } from './reporter';
-import { applyRestore, restoreBlocker } from './restore';
+import { restoreBlocker, restoreIntoNotebook } from './restore';
+import { exportSharedState } from './sharedexport';
 import { CommandIDs, IDocumentCell } from './tokens';
 import { HistoryPanel } from './widgets/panel';
 import {
   DiffView,
   mainArea,
   openInMainArea,
+  pickOtherState,
   StateView
 } from './widgets/stateview';
 
@@ -66,27 +59,39 @@ const STATE_ARGS = {
       cell: {
         type: 'string' as const,
         description: 'Cell id, where one applies'
+      },
+      owner: {
+        type: 'string' as const,
+        description:
+          "Another user's history shared with you (path is then theirs): read-only"
       }
     }
   }
 };
-
-/** How many states the "diff with another state" dialog offers, newest first. */
-const MAX_DIFF_CHOICES = 500;
 
 export function addCommands(ctx: ICommandContext): void {
   const { app, panel, trans, tracker, serverSettings: settings } = ctx;
   const commands = app.commands;
 
   const stateOf = (args: Args): string | null =>
-    (args.state as string | undefined) ?? panel.selected?.id ?? null;
+    (args.state as string | undefined) ?? panel.shown.state;
   const pathOf = (args: Args): string | null =>
     (args.path as string | undefined) ??
-    panel.path ??
+    panel.shown.path ??
     tracker.currentWidget?.context.localPath ??
     null;
+  // a path given without an owner is the user's own notebook
+  const ownerOf = (args: Args): string | null =>
+    (args.owner as string | undefined) ??
+    (args.path === undefined ? panel.shown.owner : null);
   const hasState = (args: Args) =>
     stateOf(args) !== null && pathOf(args) !== null;
+  const isOwn = (args: Args) => ownerOf(args) === null;
+  const ownState = (args: Args) => hasState(args) && isOwn(args);
+  const withNotebookOrState = (args: Args) =>
+    isOwn(args) || typeof args.against === 'string';
+  const fileName = (path: string, owner: string | null) =>
+    `${path.split('/').pop()}${owner ? ` (${owner})` : ''}`;
   const notebookAt = (path: string): NotebookPanel | null =>
     tracker.find(p => p.context.localPath === path) ?? null;
   // history views share one area beside the notebook, as tabs
@@ -148,10 +153,12 @@ export function addCommands(ctx: ICommandContext): void {
     execute: async args => {
       const path = pathOf(args)!;
       const id = stateOf(args)!;
+      const owner = ownerOf(args);
       try {
-        const state = await getState(path, id, settings);
+        const state = await getState(path, id, settings, owner);
         const view = new StateView({
           path,
+          owner,
           state,
           rendermime: ctx.rendermime,
           commands,
@@ -163,7 +170,7 @@ export function addCommands(ctx: ICommandContext): void {
           w => w.id === widgetId
         );
         open?.dispose();
-        const label = `${path.split('/').pop()} @ ${state.id.slice(0, 8)}`;
+        const label = `${fileName(path, owner)} @ ${state.id.slice(0, 8)}`;
         openInMain(mainArea(view, widgetId, label));
       } catch (error) {
         fail(trans.__('Could not open the state'), error);
@@ -177,10 +184,13 @@ export function addCommands(ctx: ICommandContext): void {
     caption: trans.__(
       'What changed between this state and the notebook as it is now'
     ),
-    isEnabled: hasState,
+    // a shared history is compared with its own states, not the notebook
+    isEnabled: args => hasState(args) && withNotebookOrState(args),
+    isVisible: withNotebookOrState,
     execute: async args => {
       const path = pathOf(args)!;
       const id = stateOf(args)!;
+      const owner = ownerOf(args);
       try {
         let against: string | IDocumentCell[];
         if (typeof args.against === 'string') {
@@ -195,11 +205,11 @@ export function addCommands(ctx: ICommandContext): void {
           };
           against = json.cells;
         }
-        const diff = await getDiff(path, id, against, settings);
+        const diff = await getDiff(path, id, against, settings, owner);
         const widgetId = `jupyter-branch-diff-${diff.a}-${diff.b ?? 'now'}`;
         [...app.shell.widgets('main')].find(w => w.id === widgetId)?.dispose();
-        const view = new DiffView({ path, diff, trans });
-        const label = `${path.split('/').pop()}: ${diff.a.slice(0, 8)} ↔ ${diff.b ? diff.b.slice(0, 8) : trans.__('now')}`;
+        const view = new DiffView({ path, owner, diff, trans });
+        const label = `${fileName(path, owner)}: ${diff.a.slice(0, 8)} ↔ ${diff.b ? diff.b.slice(0, 8) : trans.__('now')}`;
         openInMain(mainArea(view, widgetId, label));
       } catch (error) {
         fail(trans.__('Could not compare'), error);
@@ -215,34 +225,19 @@ export function addCommands(ctx: ICommandContext): void {
     execute: async args => {
       const path = pathOf(args)!;
       const id = stateOf(args)!;
+      const owner = ownerOf(args);
       let against = args.against as string | undefined;
       if (!against) {
         try {
           const states =
-            panel.path === path && panel.model.graph
+            !owner && panel.path === path && panel.model.graph
               ? panel.model.graph.states
-              : (await getTree(path, settings)).states;
-          // newest first; a dialog of a few hundred choices stays usable
-          const choices = [...states]
-            .reverse()
-            .filter(s => s.id !== id)
-            .slice(0, MAX_DIFF_CHOICES);
-          if (choices.length === 0) {
-            throw new Error(trans.__('this notebook has no other state'));
-          }
-          const labels = choices.map(
-            s =>
-              `${s.id.slice(0, 12)} · ${s.label ? `[${s.label}] ` : ''}${s.event} · ${s.preview.slice(0, 60)}`
-          );
-          const result = await InputDialog.getItem({
-            title: trans.__('Diff state %1 with', id.slice(0, 8)),
-            items: labels,
-            current: 0
-          });
-          if (!result.button.accept || result.value === null) {
+              : (await getTree(path, settings, 0, owner)).states;
+          const picked = await pickOtherState(states, id, trans);
+          if (picked === null) {
             return;
           }
-          against = choices[labels.indexOf(result.value)].id;
+          against = picked;
         } catch (error) {
           fail(trans.__('Could not compare'), error);
           return;
@@ -251,12 +246,20 @@ export function addCommands(ctx: ICommandContext): void {
       await commands.execute(CommandIDs.diffState, {
         state: id,
         path,
-        against
+        against,
+        ...(owner ? { owner } : {})
       });
     }
   });
 
+  // (run from code, a command may be executed while not enabled)
+  const readOnly = (what: string) =>
+    fail(what, new Error(trans.__('a history shared with you is read-only')));
+
   const restore = async (args: Args, whole: boolean) => {
+    if (!isOwn(args)) {
+      return readOnly(trans.__('Could not restore'));
+    }
     const path = pathOf(args)!;
     const id = stateOf(args)!;
     const notebook = notebookAt(path);
@@ -288,49 +291,18 @@ export function addCommands(ctx: ICommandContext): void {
       }
     }
     try {
-      // what is about to be replaced must be a state first
-      await ctx.reporter.flush(notebook, 'restore');
-      const reply = await postRestore(path, id, cellId, settings);
-      applyRestore(notebook, reply.cells, cellId);
-      void ctx.reporter.flush(notebook, 'restore');
+      await restoreIntoNotebook({
+        notebook,
+        path,
+        state: id,
+        cellId,
+        reporter: ctx.reporter,
+        trans,
+        serverSettings: settings
+      });
       void panel.refresh();
-      const what = cellId
-        ? trans.__(
-            'Cell %1 restored from state %2.',
-            cellId.slice(0, 8),
-            id.slice(0, 8)
-          )
-        : trans.__('State %1 restored.', id.slice(0, 8));
-      Notification.info(
-        `${what} ${trans.__('Sources and outputs are back; kernel variables are not.')}`,
-        {
-          autoClose: 12000,
-          actions: [
-            {
-              label: cellId
-                ? trans.__('Re-run the cell')
-                : trans.__('Re-run all cells'),
-              callback: () => void rerun(notebook, cellId)
-            }
-          ]
-        }
-      );
     } catch (error) {
       fail(trans.__('Could not restore'), error);
-    }
-  };
-
-  const rerun = async (notebook: NotebookPanel, cellId: string | null) => {
-    const content = notebook.content;
-    if (cellId === null) {
-      await NotebookActions.runAll(content, notebook.sessionContext);
-      return;
-    }
-    const index = content.widgets.findIndex(c => c.model.id === cellId);
-    if (index >= 0) {
-      content.activeCellIndex = index;
-      content.deselectAll();
-      await NotebookActions.run(content, notebook.sessionContext);
     }
   };
 
@@ -338,7 +310,8 @@ export function addCommands(ctx: ICommandContext): void {
     describedBy: STATE_ARGS,
     label: trans.__('Restore State into Notebook'),
     caption: trans.__('Bring back every cell of this state (one undo step)'),
-    isEnabled: hasState,
+    isEnabled: ownState,
+    isVisible: isOwn,
     execute: args => restore(args, true)
   });
 
@@ -346,17 +319,30 @@ export function addCommands(ctx: ICommandContext): void {
     describedBy: STATE_ARGS,
     label: trans.__('Restore This Cell Only'),
     caption: trans.__('Bring back the cell this state ran, leaving the others'),
-    isEnabled: hasState,
+    isEnabled: ownState,
+    isVisible: isOwn,
     execute: args => restore(args, false)
   });
 
   const exportState = async (args: Args, outputs: boolean) => {
     const path = pathOf(args)!;
     const id = stateOf(args)!;
+    const owner = ownerOf(args);
     try {
-      const reply = await postExport(path, id, outputs, settings);
-      await commands.execute('docmanager:open', { path: reply.path });
-      Notification.success(trans.__('Exported to %1', reply.path), {
+      // another's history: written into the user's root by the frontend
+      const written = owner
+        ? await exportSharedState({
+            path,
+            owner,
+            state: id,
+            outputs,
+            contents: app.serviceManager.contents,
+            specs: app.serviceManager.kernelspecs.specs,
+            serverSettings: settings
+          })
+        : (await postExport(path, id, outputs, settings)).path;
+      await commands.execute('docmanager:open', { path: written });
+      Notification.success(trans.__('Exported to %1', written), {
         autoClose: 5000
       });
     } catch (error) {
@@ -367,7 +353,10 @@ export function addCommands(ctx: ICommandContext): void {
   commands.addCommand(CommandIDs.exportState, {
     describedBy: STATE_ARGS,
     label: trans.__('Export State as Notebook'),
-    caption: trans.__('A clean copy of this state, next to the notebook'),
+    caption: args =>
+      isOwn(args)
+        ? trans.__('A clean copy of this state, next to the notebook')
+        : trans.__('A clean copy of this state, in your root folder'),
     isEnabled: hasState,
     execute: args => exportState(args, true)
   });
@@ -385,8 +374,12 @@ export function addCommands(ctx: ICommandContext): void {
     caption: trans.__(
       'Name this state, e.g. "baseline" (empty removes the label)'
     ),
-    isEnabled: hasState,
+    isEnabled: ownState,
+    isVisible: isOwn,
     execute: async args => {
+      if (!isOwn(args)) {
+        return readOnly(trans.__('Could not label'));
+      }
       const path = pathOf(args)!;
       const id = stateOf(args)!;
       const current = panel.model.graph?.get(id)?.label ?? '';

@@ -1,11 +1,17 @@
 /**
  * Putting recorded content back into an open notebook: a whole state or one
- * cell, as a single undo step, and never while cells are running.
+ * cell, as a single undo step, and never while cells are running; then the
+ * notice of what came back, which offers to re-run the cells.
  */
 
-import { NotebookPanel } from '@jupyterlab/notebook';
+import { Notification } from '@jupyterlab/apputils';
+import { NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
+import { ServerConnection } from '@jupyterlab/services';
+import { TranslationBundle } from '@jupyterlab/translation';
 import type { ISharedCodeCell } from '@jupyter/ydoc';
 
+import { postRestore } from './api';
+import { DocumentReporter } from './reporter';
 import { IStateCell } from './tokens';
 
 /**
@@ -90,4 +96,70 @@ export function applyRestore(
     shared.insertCell(at, asSharedCell(wanted) as never);
   });
   undo?.stopCapturing();
+}
+
+/**
+ * Restore state `state` (or only its cell `cellId`) into `notebook`: the
+ * document is reported first (what is replaced must be a state already),
+ * `POST restore` records the restore, its cells go into the notebook, and a
+ * notice says what came back and offers to re-run. Throws on failure.
+ */
+export async function restoreIntoNotebook(options: {
+  notebook: NotebookPanel;
+  path: string;
+  state: string;
+  cellId: string | null;
+  reporter: DocumentReporter;
+  trans: TranslationBundle;
+  serverSettings?: ServerConnection.ISettings;
+}): Promise<void> {
+  const { notebook, state, cellId, reporter, trans } = options;
+  await reporter.flush(notebook, 'restore');
+  const reply = await postRestore(
+    options.path,
+    state,
+    cellId,
+    options.serverSettings
+  );
+  applyRestore(notebook, reply.cells, cellId);
+  void reporter.flush(notebook, 'restore');
+  const what = cellId
+    ? trans.__(
+        'Cell %1 restored from state %2.',
+        cellId.slice(0, 8),
+        state.slice(0, 8)
+      )
+    : trans.__('State %1 restored.', state.slice(0, 8));
+  Notification.info(
+    `${what} ${trans.__('Sources and outputs are back; kernel variables are not.')}`,
+    {
+      autoClose: 12000,
+      actions: [
+        {
+          label: cellId
+            ? trans.__('Re-run the cell')
+            : trans.__('Re-run all cells'),
+          callback: () => void rerun(notebook, cellId)
+        }
+      ]
+    }
+  );
+}
+
+/** Run the restored cell, or every cell. */
+async function rerun(
+  notebook: NotebookPanel,
+  cellId: string | null
+): Promise<void> {
+  const content = notebook.content;
+  if (cellId === null) {
+    await NotebookActions.runAll(content, notebook.sessionContext);
+    return;
+  }
+  const index = content.widgets.findIndex(c => c.model.id === cellId);
+  if (index >= 0) {
+    content.activeCellIndex = index;
+    content.deselectAll();
+    await NotebookActions.run(content, notebook.sessionContext);
+  }
 }

@@ -138,7 +138,7 @@ export interface IStoreInfo {
 }
 
 /**
- * GET notebooks: every notebook with history under the server root, by path.
+ * GET notebooks: every notebook with history under the server root, by path, and those other users shared with you (shared: true, by their owner's absolute path).
  *
  * Schema: `#/$defs/notebooks`.
  */

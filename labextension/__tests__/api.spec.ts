@@ -7,6 +7,9 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import {
   APIError,
+  getDiff,
+  getExport,
+  getNotebooks,
   getState,
   getTree,
   NOT_INSTALLED_MESSAGE,
@@ -132,5 +135,83 @@ describe('endpoint functions', () => {
     );
     expect(init.method).toBe('POST');
     expect(JSON.parse(init.body)).toEqual(report);
+  });
+  const API = 'http://localhost:8888/lab-base/jupyter-branch/api';
+  const bob = '/home/bob/work/train.ipynb';
+
+  /** The URL of the request made, and its query as a map. */
+  function requested(): { endpoint: string; query: Record<string, string> } {
+    const url = new URL(makeRequest.mock.calls[0][0]);
+    const query: Record<string, string> = {};
+    url.searchParams.forEach((value, key) => (query[key] = value));
+    return { endpoint: url.href.slice(API.length + 1).split('?')[0], query };
+  }
+
+  it('getNotebooks lists notebooks, shared ones included', async () => {
+    const body = {
+      notebooks: [
+        {
+          path: bob,
+          owner: 'bob',
+          shared: true,
+          states: 3,
+          last: null,
+          head: null,
+          deleted: null
+        }
+      ]
+    };
+    makeRequest.mockResolvedValue(answer(200, JSON.stringify(body)));
+    expect(await getNotebooks(settings)).toEqual(body);
+    expect(makeRequest.mock.calls[0][0]).toBe(`${API}/notebooks`);
+  });
+
+  it("reads another owner's shared history with owner and their path", async () => {
+    makeRequest.mockResolvedValue(answer(200, '{}'));
+    await getTree(bob, settings, 7, 'bob');
+    expect(requested()).toEqual({
+      endpoint: 'tree',
+      query: { owner: 'bob', path: bob, since: '7' }
+    });
+
+    makeRequest.mockClear();
+    await getState(bob, 'abc123', settings, 'bob');
+    expect(requested()).toEqual({
+      endpoint: 'states/abc123',
+      query: { owner: 'bob', path: bob }
+    });
+
+    makeRequest.mockClear();
+    await getDiff(bob, 'aa11', 'bb22', settings, 'bob');
+    expect(requested()).toEqual({
+      endpoint: 'diff',
+      query: { owner: 'bob', path: bob, a: 'aa11', b: 'bb22' }
+    });
+    expect(makeRequest.mock.calls[0][1].method).toBeUndefined();
+
+    makeRequest.mockClear();
+    await getExport(bob, 'aa11', false, settings, 'bob');
+    expect(requested()).toEqual({
+      endpoint: 'export',
+      query: { owner: 'bob', path: bob, state: 'aa11', outputs: '0' }
+    });
+  });
+
+  it("sends no owner for the user's own history", async () => {
+    makeRequest.mockResolvedValue(answer(200, '{}'));
+    await getState('a.ipynb', 'abc', settings);
+    await getExport('a.ipynb', 'abc', true, settings, null);
+    expect(makeRequest.mock.calls.map(c => c[0])).toEqual([
+      `${API}/states/abc?path=a.ipynb`,
+      `${API}/export?path=a.ipynb&state=abc&outputs=1`
+    ]);
+  });
+
+  it('never sends the open document to compare with a shared history', async () => {
+    const error = await failure(
+      getDiff(bob, 'aa11', [{ id: 'c1', cell_type: 'code' }], settings, 'bob')
+    );
+    expect(error.message).toMatch(/bob's history/);
+    expect(makeRequest).not.toHaveBeenCalled();
   });
 });

@@ -2,6 +2,8 @@
  * The "Notebook history" sidebar: for the active notebook, its current branch
  * as a timeline (or all branches as a compact tree), the versions of the
  * selected cell, and search; the selected state's actions; storage used.
+ * When other users shared histories with this user, a "Shared" tab lists them
+ * (read-only, `SharedView`).
  *
  * It owns layout and user interaction only: data comes from `HistoryModel`,
  * actions run as commands (`CommandIDs`) so menus and the palette share them.
@@ -15,13 +17,16 @@ import { CommandRegistry } from '@lumino/commands';
 import { Message } from '@lumino/messaging';
 import { Menu, Panel, StackedPanel, Widget } from '@lumino/widgets';
 
-import { APIError, getInfo, getTree } from '../api';
+import { getInfo, getTree } from '../api';
 import { branchIcon } from '../icons';
 import { HistoryModel, ITimelineRow, ITreeRow } from '../model';
-import { CommandIDs, IState, ITree } from '../tokens';
+import { CommandIDs, IInfo, IState, ITree } from '../tokens';
 import { CellHistoryView } from './cellhistory';
+import { renderBranchBanner, renderStateDetails } from './details';
 import { SearchView } from './search';
-import { formatBytes, RowRenderer, VirtualList } from './timeline';
+import { IShownHistory, ISharedSource, SharedView } from './shared';
+import { storageLine } from './storage';
+import { openBranchMenu, RowRenderer, VirtualList } from './timeline';
 
 /** How often the panel asks for new states while visible, in milliseconds. */
 export const REFRESH_INTERVAL_MS = 2000;
@@ -32,7 +37,7 @@ export const REFRESH_INTERVAL_MS = 2000;
  */
 export const FALLBACK_INTERVAL_MS = 15000;
 
-type View = 'timeline' | 'tree' | 'cell' | 'search';
+type View = 'timeline' | 'tree' | 'cell' | 'search' | 'shared';
 
 export class HistoryPanel extends Panel {
   constructor(options: HistoryPanel.IOptions) {
@@ -45,8 +50,8 @@ export class HistoryPanel extends Panel {
     this._rows = new RowRenderer(options.trans);
     this._commands = options.commands;
     this._tracker = options.tracker;
-    this._settings = options.serverSettings;
     const settings = options.serverSettings;
+    this._fetchInfo = options.fetchInfo ?? (() => getInfo(settings));
     this.model = new HistoryModel(
       options.fetchTree ?? ((path, since) => getTree(path, settings, since))
     );
@@ -69,8 +74,16 @@ export class HistoryPanel extends Panel {
       serverSettings: settings,
       trans: options.trans
     });
+    this._shared = new SharedView({
+      source: options.shared,
+      serverSettings: settings,
+      commands: options.commands,
+      trans: options.trans
+    });
+    this._shared.listChanged.connect(this._showSharedTab, this);
     this._stack.addClass('jp-BranchPanel-stack');
-    for (const view of [this._timeline, this._tree, this._cell, this._search]) {
+    const views = [this._timeline, this._tree, this._cell, this._search];
+    for (const view of [...views, this._shared]) {
       this._stack.addWidget(view);
     }
     this.addWidget(this._header());
@@ -111,6 +124,14 @@ export class HistoryPanel extends Panel {
     return this._view;
   }
 
+  /** The history on screen and its selected state (see `IShownHistory`). */
+  get shown(): IShownHistory {
+    if (this._view === 'shared') {
+      return this._shared.shown;
+    }
+    return { path: this.path, owner: null, state: this.selected?.id ?? null };
+  }
+
   select(id: string | null): void {
     this._rows.selectedId = id;
     this._timeline.repaint();
@@ -125,7 +146,8 @@ export class HistoryPanel extends Panel {
       timeline: this._timeline,
       tree: this._tree,
       cell: this._cell,
-      search: this._search
+      search: this._search,
+      shared: this._shared
     }[view];
     this._stack.widgets.forEach(w => (w === target ? w.show() : w.hide()));
     this._tabs.forEach((button, name) =>
@@ -137,7 +159,13 @@ export class HistoryPanel extends Panel {
     if (view === 'cell') {
       void this._cell.refresh();
     }
+    if (view === 'shared') {
+      void this._shared.load();
+    }
+    this._notebook.hidden = view === 'shared';
+    this._showSharedTab();
     this._update();
+    this._commands.notifyCommandChanged();
   }
 
   /**
@@ -167,6 +195,9 @@ export class HistoryPanel extends Panel {
       await this.model.refresh();
       if (this._view === 'cell') {
         await this._cell.refresh();
+      }
+      if (this._view === 'shared') {
+        await this._shared.refresh();
       }
     } finally {
       this._busy = false;
@@ -237,6 +268,11 @@ export class HistoryPanel extends Panel {
         'search',
         this._trans.__('Search'),
         this._trans.__('Search code, markdown and outputs')
+      ],
+      [
+        'shared',
+        this._trans.__('Shared'),
+        this._trans.__("Other users' histories shared with you, read-only")
       ]
     ];
     for (const [name, label, caption] of names) {
@@ -249,6 +285,7 @@ export class HistoryPanel extends Panel {
       this._tabs.set(name, button);
       tabs.append(button);
     }
+    this._tabs.get('shared')!.hidden = true;
     this._banner.className = 'jp-BranchPanel-banner';
     this._banner.hidden = true;
     header.node.append(title, this._notebook, tabs, this._banner);
@@ -275,7 +312,9 @@ export class HistoryPanel extends Panel {
     const listView = this._view === 'timeline' || this._view === 'tree';
     this._message.node.textContent = message ?? '';
     this._message.node.classList.toggle('jp-mod-error', isError);
-    this._message.setHidden(message === null || (!listView && !isError));
+    this._message.setHidden(
+      message === null || (!listView && !isError) || this._view === 'shared'
+    );
 
     const rows = graph ? graph.timeline(this.model.viewTip) : [];
     this._timeline.setItems(rows);
@@ -287,102 +326,69 @@ export class HistoryPanel extends Panel {
       this.model.viewTip !== null &&
       !rows.some(r => r.isHead);
     this._banner.hidden = !onOtherBranch || this._view !== 'timeline';
-    this._banner.replaceChildren();
-    if (onOtherBranch) {
-      this._banner.append(this._trans.__('Viewing another branch. '));
-      const back = document.createElement('button');
-      back.className = 'jp-BranchPanel-link';
-      back.textContent = this._trans.__('Back to the current one');
-      back.addEventListener('click', () => (this.model.viewTip = null));
-      this._banner.append(back);
-    }
+    renderBranchBanner(
+      this._banner,
+      this._trans,
+      () => (this.model.viewTip = null)
+    );
     this._renderDetails();
   }
 
   private _showBranches(row: ITimelineRow, anchor: HTMLElement): void {
     const graph = this.model.graph;
-    if (!graph) {
-      return;
-    }
-    this._branchMenu?.dispose();
-    const menu = new Menu({ commands: new CommandRegistry() });
-    this._branchMenu = menu;
-    menu.addClass('jp-BranchPanel-branchMenu');
-    for (const child of row.otherBranches) {
-      const tip = graph.tipOf(child.id) ?? child;
-      const id = `open-branch:${tip.id}`;
-      menu.commands.addCommand(id, {
-        describedBy: { args: { type: 'object', properties: {} } },
-        label: `${tip.label ? `[${tip.label}] ` : ''}${tip.preview || tip.event} (${new Date(tip.time).toLocaleString()})`,
-        execute: () => {
-          this.model.viewTip = tip.id;
-          this.select(tip.id);
-        }
+    if (graph) {
+      this._branchMenu?.dispose();
+      this._branchMenu = openBranchMenu(graph, row, anchor, tip => {
+        this.model.viewTip = tip.id;
+        this.select(tip.id);
       });
-      menu.addItem({ command: id });
     }
-    const rect = anchor.getBoundingClientRect();
-    menu.open(rect.left, rect.bottom);
   }
 
   private _renderDetails(): void {
     const state = this.selected;
-    const node = this._details.node;
-    node.replaceChildren();
     const listView = this._view === 'timeline' || this._view === 'tree';
     this._details.setHidden(state === null || !listView);
     if (!state) {
+      this._details.node.replaceChildren();
       return;
     }
-    const what = document.createElement('div');
-    what.className = 'jp-BranchPanel-detailsTitle';
-    what.textContent = `${state.id.slice(0, 12)} · ${new Date(state.time).toLocaleString()}`;
-    const actions = document.createElement('div');
-    actions.className = 'jp-BranchPanel-actions';
-    const button = (command: string, label: string) => {
-      const b = document.createElement('button');
-      b.className = 'jp-BranchPanel-action';
-      b.dataset.command = command;
-      b.textContent = label;
-      b.title = this._commands.caption(command, { state: state.id });
-      b.addEventListener('click', () => {
-        void this._commands.execute(command, { state: state.id });
-      });
-      actions.append(b);
-    };
-    button(CommandIDs.openState, this._trans.__('Open'));
-    button(CommandIDs.diffState, this._trans.__('Diff'));
-    button(CommandIDs.diffStates, this._trans.__('Diff with…'));
-    button(CommandIDs.compareStates, this._trans.__('Compare with…'));
-    button(CommandIDs.restoreState, this._trans.__('Restore'));
+    const trans = this._trans;
+    const actions: [string, string][] = [
+      [CommandIDs.openState, trans.__('Open')],
+      [CommandIDs.diffState, trans.__('Diff')],
+      [CommandIDs.diffStates, trans.__('Diff with…')],
+      [CommandIDs.compareStates, trans.__('Compare with…')],
+      [CommandIDs.restoreState, trans.__('Restore')]
+    ];
     if (state.cell_id) {
-      button(CommandIDs.restoreCell, this._trans.__('Restore cell'));
+      actions.push([CommandIDs.restoreCell, trans.__('Restore cell')]);
     }
-    button(CommandIDs.exportState, this._trans.__('Export'));
-    button(CommandIDs.labelState, this._trans.__('Label…'));
-    node.append(what, actions);
+    actions.push(
+      [CommandIDs.exportState, trans.__('Export')],
+      [CommandIDs.labelState, trans.__('Label…')]
+    );
+    renderStateDetails(this._details.node, state, actions, this._commands, {
+      state: state.id
+    });
+  }
+
+  /** The Shared tab is there only when something is shared (or it is open). */
+  private _showSharedTab(): void {
+    const none = this._shared.histories.length === 0;
+    this._tabs.get('shared')!.hidden = none && this._view !== 'shared';
   }
 
   private async _refreshStorage(): Promise<void> {
-    try {
-      const info = await getInfo(this._settings);
-      if (info.store) {
-        this._footer.node.textContent = this._trans.__(
-          'History store: %1 · %2 states in %3 notebooks',
-          formatBytes(info.store.size_bytes),
-          info.store.states,
-          info.store.notebooks
-        );
-        this._footer.node.title = info.store.path ?? info.store.url;
-      } else {
-        this._footer.node.textContent = info.message ?? '';
-      }
-      this._footer.node.classList.toggle('jp-mod-error', !info.ok);
-    } catch (error) {
-      this._footer.node.textContent =
-        error instanceof APIError ? error.message : String(error);
-      this._footer.node.classList.add('jp-mod-error');
+    const line = await storageLine(this._fetchInfo, this._trans);
+    if (this.isDisposed) {
+      return;
     }
+    this._footer.node.textContent = line.text;
+    this._footer.node.title = line.title;
+    this._footer.node.classList.toggle('jp-mod-error', line.isError);
+    this._shared.me = line.owner;
+    void this._shared.load();
   }
 
   private _startTimer(): void {
@@ -411,12 +417,13 @@ export class HistoryPanel extends Panel {
   private _cell: CellHistoryView;
   private _commands: CommandRegistry;
   private _details = new Widget();
+  private _fetchInfo: () => Promise<IInfo>;
   private _footer = new Widget();
   private _message = new Widget();
   private _notebook = document.createElement('div');
   private _rows: RowRenderer;
   private _search: SearchView;
-  private _settings: ServerConnection.ISettings | undefined;
+  private _shared: SharedView;
   private _stack = new StackedPanel();
   private _tabs = new Map<View, HTMLButtonElement>();
   private _timeline: VirtualList<ITimelineRow>;
@@ -437,5 +444,7 @@ export namespace HistoryPanel {
     trans: TranslationBundle;
     serverSettings?: ServerConnection.ISettings;
     fetchTree?: (path: string, since: number) => Promise<ITree>;
+    fetchInfo?: () => Promise<IInfo>;
+    shared?: ISharedSource;
   }
 }

@@ -4,23 +4,26 @@
  */
 
 import { JupyterFrontEnd } from '@jupyterlab/application';
-import { MainAreaWidget } from '@jupyterlab/apputils';
+import { InputDialog, MainAreaWidget } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { branchIcon } from '../icons';
-import { CommandIDs, IDiff, IStateDetail } from '../tokens';
+import { CommandIDs, IDiff, IState, IStateDetail } from '../tokens';
 import { renderCell } from './outputs';
 import { formatDuration } from './timeline';
 
 /**
- * A state, read-only, with the actions that apply to it.
+ * A state, read-only, with the actions that apply to it. A state of another
+ * user's history (`owner`, shared with this user) says whose it is and offers
+ * only reads: compare with another of its states, export.
  */
 export class StateView extends Panel {
   constructor(options: {
     path: string;
+    owner?: string | null;
     state: IStateDetail;
     rendermime: IRenderMimeRegistry;
     commands: CommandRegistry;
@@ -29,8 +32,12 @@ export class StateView extends Panel {
   }) {
     super();
     const { state, trans, commands, path } = options;
+    const owner = options.owner ?? null;
     this.addClass('jp-BranchStateView');
     this.node.dataset.stateId = state.id;
+    if (owner) {
+      this.node.dataset.owner = owner;
+    }
     const head = new Widget();
     head.addClass('jp-BranchStateView-head');
     const title = document.createElement('div');
@@ -44,14 +51,22 @@ export class StateView extends Panel {
       state.duration_ms !== null
         ? ` · ${formatDuration(state.duration_ms)}`
         : '';
-    title.textContent = `${path} — ${state.event}${ran}${status}${duration} — ${new Date(state.time).toLocaleString()}`;
+    const whose = owner ? ` — ${trans.__('shared by %1', owner)}` : '';
+    title.textContent = `${path}${whose} — ${state.event}${ran}${status}${duration} — ${new Date(state.time).toLocaleString()}`;
     const note = document.createElement('div');
     note.className = 'jp-BranchStateView-note';
-    note.textContent = trans.__(
-      'Read-only view of state %1%2. Outputs are shown untrusted: no script from history runs.',
-      state.id.slice(0, 12),
-      state.label ? ` (${state.label})` : ''
-    );
+    note.textContent = owner
+      ? trans.__(
+          "Read-only view of state %1%2 of %3's history, shared with you. Outputs are shown untrusted: no script from history runs.",
+          state.id.slice(0, 12),
+          state.label ? ` (${state.label})` : '',
+          owner
+        )
+      : trans.__(
+          'Read-only view of state %1%2. Outputs are shown untrusted: no script from history runs.',
+          state.id.slice(0, 12),
+          state.label ? ` (${state.label})` : ''
+        );
     const actions = document.createElement('div');
     actions.className = 'jp-BranchPanel-actions';
     const button = (command: string, label: string) => {
@@ -59,15 +74,17 @@ export class StateView extends Panel {
       b.className = 'jp-BranchPanel-action';
       b.dataset.command = command;
       b.textContent = label;
-      b.addEventListener(
-        'click',
-        () => void commands.execute(command, { state: state.id, path })
-      );
+      const args = { state: state.id, path, ...(owner ? { owner } : {}) };
+      b.addEventListener('click', () => void commands.execute(command, args));
       actions.append(b);
     };
-    button(CommandIDs.restoreState, trans.__('Restore into the notebook'));
-    button(CommandIDs.diffState, trans.__('Diff with the notebook'));
-    button(CommandIDs.compareStates, trans.__('Compare with another state…'));
+    if (owner) {
+      button(CommandIDs.diffStates, trans.__('Diff with another state…'));
+    } else {
+      button(CommandIDs.restoreState, trans.__('Restore into the notebook'));
+      button(CommandIDs.diffState, trans.__('Diff with the notebook'));
+      button(CommandIDs.compareStates, trans.__('Compare with another state…'));
+    }
     button(CommandIDs.exportState, trans.__('Export as notebook'));
     button(CommandIDs.exportStateNoOutputs, trans.__('Export without outputs'));
     head.node.append(title, note, actions);
@@ -102,6 +119,7 @@ export class StateView extends Panel {
 export class DiffView extends Widget {
   constructor(options: {
     path: string;
+    owner?: string | null;
     diff: IDiff;
     trans: TranslationBundle;
   }) {
@@ -112,7 +130,9 @@ export class DiffView extends Widget {
     title.className = 'jp-BranchStateView-title';
     title.textContent = trans.__(
       '%1: from state %2 to %3',
-      path,
+      options.owner
+        ? `${path} (${trans.__('shared by %1', options.owner)})`
+        : path,
       diff.a.slice(0, 12),
       diff.b
         ? `state ${diff.b.slice(0, 12)}`
@@ -188,6 +208,42 @@ export function diffLines(lines: string[]): HTMLElement {
     pre.append(row);
   }
   return pre;
+}
+
+/** How many states the "diff with another state" dialog offers, newest first. */
+const MAX_DIFF_CHOICES = 500;
+
+/**
+ * Ask which state to compare state `id` with, among `states` (oldest first,
+ * as a tree lists them); returns its id, or null if the user cancelled.
+ * Throws when there is no other state.
+ */
+export async function pickOtherState(
+  states: readonly IState[],
+  id: string,
+  trans: TranslationBundle
+): Promise<string | null> {
+  // newest first; a dialog of a few hundred choices stays usable
+  const choices = [...states]
+    .reverse()
+    .filter(s => s.id !== id)
+    .slice(0, MAX_DIFF_CHOICES);
+  if (choices.length === 0) {
+    throw new Error(trans.__('this notebook has no other state'));
+  }
+  const labels = choices.map(
+    s =>
+      `${s.id.slice(0, 12)} · ${s.label ? `[${s.label}] ` : ''}${s.event} · ${s.preview.slice(0, 60)}`
+  );
+  const result = await InputDialog.getItem({
+    title: trans.__('Diff state %1 with', id.slice(0, 8)),
+    items: labels,
+    current: 0
+  });
+  if (!result.button.accept || result.value === null) {
+    return null;
+  }
+  return choices[labels.indexOf(result.value)].id;
 }
 
 /**

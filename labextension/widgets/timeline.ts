@@ -6,11 +6,12 @@
 
 import { TranslationBundle } from '@jupyterlab/translation';
 import { Message } from '@lumino/messaging';
+import { CommandRegistry } from '@lumino/commands';
 import { ISignal, Signal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
+import { Menu, Widget } from '@lumino/widgets';
 
 import { branchIcon } from '../icons';
-import { ITimelineRow, ITreeRow } from '../model';
+import { HistoryGraph, ITimelineRow, ITreeRow } from '../model';
 import { IState } from '../tokens';
 
 /**
@@ -313,6 +314,34 @@ export class RowRenderer implements IRowEvents {
     this,
     { row: ITimelineRow; anchor: HTMLElement }
   >(this);
+}
+
+/**
+ * Open, below `anchor`, a menu of the branches that leave the timeline at
+ * `row`, each by its tip; `pick` gets the tip chosen. Returns the menu (the
+ * caller disposes of it).
+ */
+export function openBranchMenu(
+  graph: HistoryGraph,
+  row: ITimelineRow,
+  anchor: HTMLElement,
+  pick: (tip: IState) => void
+): Menu {
+  const menu = new Menu({ commands: new CommandRegistry() });
+  menu.addClass('jp-BranchPanel-branchMenu');
+  for (const child of row.otherBranches) {
+    const tip = graph.tipOf(child.id) ?? child;
+    const id = `open-branch:${tip.id}`;
+    menu.commands.addCommand(id, {
+      describedBy: { args: { type: 'object', properties: {} } },
+      label: `${tip.label ? `[${tip.label}] ` : ''}${tip.preview || tip.event} (${new Date(tip.time).toLocaleString()})`,
+      execute: () => pick(tip)
+    });
+    menu.addItem({ command: id });
+  }
+  const rect = anchor.getBoundingClientRect();
+  menu.open(rect.left, rect.bottom);
+  return menu;
 }
 
 function div(className: string): HTMLDivElement {
