@@ -33,6 +33,7 @@ from ..model import (
 from ..outputs import without_transient
 from . import blobs as codec
 from . import search
+from .fastexec import fetch_one, write
 from .schema import blobs, cell_versions
 
 # content the rules refer to by hash without storing it first
@@ -69,10 +70,12 @@ _INSERTS = {
 
 def _insert_new(conn: Connection, table: Any, lookup: Any, row: dict[str, Any]) -> int:
     """Insert ``row`` unless its hash is there (another writer's, maybe); return its id."""
-    inserted = conn.execute(_INSERTS[(conn.dialect.name, table.name)], row)
-    if inserted.rowcount:
-        return int(inserted.inserted_primary_key[0])  # type: ignore[index]
-    return int(conn.execute(lookup, {"h": row["hash"]}).scalar_one())
+    changed, inserted = write(conn, _INSERTS[(conn.dialect.name, table.name)], row)
+    if changed and inserted is not None:
+        return int(inserted)
+    found = fetch_one(conn, lookup, {"h": row["hash"]})
+    assert found is not None
+    return int(found[0])
 
 
 class ContentWriter:
@@ -108,9 +111,9 @@ class ContentWriter:
         if known is not None:
             return known
         key = scoped_key(nb_id, digest)
-        row = conn.execute(_BLOB_BY_HASH, {"h": key}).first()
+        row = fetch_one(conn, _BLOB_BY_HASH, {"h": key})
         if row is not None:
-            blob_id = int(row.id)
+            blob_id = int(row[0])
         else:
             kind, payload = codec.encode(data)
             row_values = {
@@ -157,13 +160,13 @@ class ContentWriter:
         known = self.blob_ids.get_id((nb_id, digest))
         if known is not None:
             return known
-        row = conn.execute(_BLOB_BY_HASH, {"h": scoped_key(nb_id, digest)}).first()
+        row = fetch_one(conn, _BLOB_BY_HASH, {"h": scoped_key(nb_id, digest)})
         if row is None:
             if digest in _WELL_KNOWN:
                 return self.put_bytes(conn, nb_id, _WELL_KNOWN[digest], digest)
             raise KeyError(digest.hex())
-        self.blob_ids.put((nb_id, digest), int(row.id))
-        return int(row.id)
+        self.blob_ids.put((nb_id, digest), int(row[0]))
+        return int(row[0])
 
     def put_version(self, conn: Connection, nb_id: int, ref: CellRef) -> int:
         """Return the id of notebook ``nb_id``'s cell version ``ref``, storing it if new.
@@ -175,9 +178,9 @@ class ContentWriter:
         if known is not None:
             return known
         key = scoped_key(nb_id, ref_key)
-        row = conn.execute(_VERSION_BY_HASH, {"h": key}).first()
+        row = fetch_one(conn, _VERSION_BY_HASH, {"h": key})
         if row is not None:
-            version_id = int(row.id)
+            version_id = int(row[0])
         else:
             row_values = {
                 "hash": key,

@@ -29,6 +29,7 @@ from ..outputs import clean_output
 from .blobs import pack_running, unpack_running
 from .content import ContentWriter, load_refs, load_versions, read_json
 from .displays import Displays
+from .fastexec import fetch_one, write, write_many
 from .schema import notebooks, running, state_cells, states
 
 log = logging.getLogger("jupyter_branch")
@@ -184,22 +185,24 @@ class History:
         is used only while the database still has it, so states are numbered and
         parented by the database's order, never by a stale cache.
         """
-        nb = conn.execute(_LOCK_NOTEBOOK, {"nb": nb_id}).one()
+        locked = fetch_one(conn, _LOCK_NOTEBOOK, {"nb": nb_id})
+        assert locked is not None
+        head_id = locked[0]
         cached = self.heads.get(nb_id)
-        if cached is not None and cached.state_id == nb.head_id:
+        if cached is not None and cached.state_id == head_id:
             self.heads.move_to_end(nb_id)
             return cached
         next_seq = conn.execute(
             select(func.coalesce(func.max(states.c.seq), 0)).where(states.c.notebook_id == nb_id)
         ).scalar_one()
         head = Head(nb_id, None, [], [], None, None, int(next_seq) + 1)
-        if nb.head_id is not None:
+        if head_id is not None:
             row = conn.execute(
                 select(states.c.layout_blob, states.c.sources_key, states.c.metadata_blob).where(
-                    states.c.id == nb.head_id
+                    states.c.id == head_id
                 )
             ).one()
-            head.state_id = nb.head_id
+            head.state_id = head_id
             head.version_ids, head.cells = load_refs(conn, row.layout_blob)
             head.sources_key = row.sources_key
             head.metadata_blob = row.metadata_blob
@@ -245,7 +248,7 @@ class History:
             metadata_blob=metadata_blob if metadata_blob is not None else head.metadata_blob,
             sources_key=key,
         )
-        conn.execute(_INSERT_STATE, row)
+        write(conn, _INSERT_STATE, row)
         before = {c.cell_id: c for c in head.cells}
         changed = [
             {
@@ -259,8 +262,8 @@ class History:
             if before.get(c.cell_id) != c
         ]
         if changed:
-            conn.execute(_INSERT_STATE_CELLS, changed)
-        conn.execute(_SET_HEAD, {"nb": nb_id, "head": state_id})
+            write_many(conn, _INSERT_STATE_CELLS, changed)
+        write(conn, _SET_HEAD, {"nb": nb_id, "head": state_id})
         self._changed(nb_id, "state", state_id, event)
         self.heads[nb_id] = Head(
             nb_id,
@@ -346,7 +349,7 @@ class History:
         """Make the execute state of a finished execution; return its id (None if unattributed)."""
         if ex.key in self.progressed:
             self.progressed.discard(ex.key)
-            conn.execute(_DELETE_RUNNING, {"k": ex.key})
+            write(conn, _DELETE_RUNNING, {"k": ex.key})
         if ex.abs_path is None:
             return None
         nb_id = self.notebook_id(conn, ex.abs_path)

@@ -27,6 +27,7 @@ store that stays down cannot eat the server's memory.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -156,6 +157,8 @@ class Writer:
             self.engines = None
             self._opener = opener
         self.history = history
+        self._conn: Connection | None = None  # owned by the writer thread
+        self._conn_of: StoreEngines | None = None
         # told, on this thread, what each committed batch changed (History.take_changes)
         self.on_changes: Callable[[list[dict[str, Any]]], None] = lambda _changes: None
         self.max_backlog = max_backlog
@@ -269,9 +272,27 @@ class Writer:
             raise StoreUnavailable(self.problem or "The history database is being opened.")
         return self.engines
 
+    def _connection(self) -> Connection:
+        """The writer's connection, kept open across batches (connecting costs more
+        than a small transaction); a new one when the store was opened anew."""
+        assert self.engines is not None
+        if self._conn is None or self._conn_of is not self.engines:
+            self._drop_connection()
+            self._conn = self.engines.writer.connect()
+            self._conn_of = self.engines
+        return self._conn
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+        self._conn = None
+        self._conn_of = None
+
     def _reopen(self) -> None:
         """Open the store anew (it may be writable again, or a new file), at once so
         reads keep working; on failure the next batch tries again."""
+        self._drop_connection()
         if self.engines is not None:
             self.engines.dispose()
             self.engines = None
@@ -287,6 +308,7 @@ class Writer:
                 "recording goes on in a new one there",
                 self.engines.path,
             )
+            self._drop_connection()
             self.engines.dispose()
             self.engines = None
             self.history.forget()
@@ -313,6 +335,7 @@ class Writer:
                     while not self._queue and not self._stopping:
                         self._cond.wait()
                     if self._stopping and (not self._queue or self.problem):
+                        self._drop_connection()
                         return
                     wait = self._wait_before_batch()
                     if wait <= 0:
@@ -327,6 +350,7 @@ class Writer:
                 self._apply(batch)
             except Exception as err:  # the store itself failed: keep everything, retry later
                 self.history.forget()
+                self._drop_connection()
                 if _reopen_after(err):
                     self._reopen()
                 with self._cond:
@@ -379,8 +403,8 @@ class Writer:
         self, batch: list[_Op], isolated: bool
     ) -> list[tuple[_Op, Any, BaseException | None]]:
         results: list[tuple[_Op, Any, BaseException | None]] = []
-        assert self.engines is not None
-        with self.engines.writer.begin() as conn:
+        conn = self._connection()
+        with conn.begin():
             for op in batch:
                 if op.future.cancelled():
                     continue
