@@ -55,7 +55,9 @@ def parse_execute_request(ws_msg: Any) -> tuple[str, RequestInfo] | None:
     """
     if isinstance(ws_msg, (bytes, bytearray, memoryview)):
         frame = bytes(ws_msg)
-        if not _looks_like_v1(frame):  # a legacy frame with buffers, or garbage
+        # every frame passes here on its way to the kernel: only an execute request
+        # (its header names it) is worth parsing
+        if b"execute_request" not in frame or not _looks_like_v1(frame):
             return None
         channel, parts = deserialize_msg_from_ws_v1(frame)
         if channel != "shell" or len(parts) < 4:
@@ -66,6 +68,8 @@ def parse_execute_request(ws_msg: Any) -> tuple[str, RequestInfo] | None:
         metadata = json.loads(parts[2])
         content = json.loads(parts[3])
     else:
+        if "execute_request" not in ws_msg:
+            return None
         msg = json.loads(ws_msg)
         if msg.get("channel", "shell") != "shell":
             return None

@@ -36,6 +36,7 @@ class RootPaths:
 
     def __init__(self, root_dir: str) -> None:
         self.root = os.path.realpath(os.path.expanduser(root_dir))
+        self._api: dict[str, str | None] = {}  # to_api's answers (a pure function of the path)
 
     def to_abs(self, api_path: str) -> str:
         """Return the absolute path of ``api_path``. Raises PathOutsideRoot."""
@@ -56,6 +57,16 @@ class RootPaths:
 
     def to_api(self, abs_path: str) -> str | None:
         """Return the API path of ``abs_path``, or None if it is outside the root."""
+        known = self._api.get(abs_path, self)
+        if known is not self:
+            return known  # type: ignore[return-value]
+        found = self._to_api(abs_path)
+        if len(self._api) > 4096:
+            self._api.clear()
+        self._api[abs_path] = found
+        return found
+
+    def _to_api(self, abs_path: str) -> str | None:
         try:
             rel = os.path.relpath(abs_path, self.root)
         except ValueError:

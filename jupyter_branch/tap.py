@@ -150,6 +150,8 @@ class KernelTap:
             # checked: this socket is subscribed to the kernel's own publisher, and
             # only the kernel can send on it.
             _, fed = self.session.feed_identities(msg_list)
+            if b"execute_request" not in bytes(fed[2]):  # cheaper than parsing the header
+                return
             parent = self.session.unpack(fed[2])
             if not isinstance(parent, dict) or parent.get("msg_type") != "execute_request":
                 return
