@@ -62,6 +62,7 @@ _STATE_OPTIONAL = (
     "by_user",
     "by_client",
     "cell_id",
+    "cell_index",
     "execution_count",
     "status",
     "started",
@@ -227,6 +228,11 @@ class History:
     ) -> str:
         """Insert a state with ``cells`` as a child of Head, move Head onto it; return its id."""
         head = parent or self.head(conn, nb_id)
+        if columns.get("cell_id") is not None:
+            # the cell as people name it: its place in this state's cells
+            columns["cell_index"] = next(
+                (i for i, c in enumerate(cells) if c.cell_id == columns["cell_id"]), None
+            )
         version_ids = [self.content.put_version(conn, nb_id, c) for c in cells]
         state_id = uuid.uuid4().hex
         key = model.sources_key(cells)
@@ -583,7 +589,9 @@ class History:
             cells = model.restored_cells(head.cells, target, cell_id)
         except KeyError:
             raise LookupError(f"state {state_id[:12]} has no cell {cell_id}") from None
-        what = f"cell {cell_id} of " if cell_id else ""
+        # a cell by its place (people do not know cell ids), as in the restored state
+        place = next((i for i, c in enumerate(target) if c.cell_id == cell_id), 0)
+        what = f"cell {place + 1} of " if cell_id else ""
         new_id = self.make_state(
             conn,
             nb_id,
