@@ -300,12 +300,11 @@ export function addCommands(ctx: ICommandContext): void {
       applyRestore(notebook, reply.cells, cellId);
       void ctx.reporter.flush(notebook, 'restore');
       void panel.refresh();
+      // the cell by its place in the notebook, as the user knows it
+      const place =
+        notebook.content.widgets.findIndex(c => c.model.id === cellId) + 1;
       const what = cellId
-        ? trans.__(
-            'Cell %1 restored from state %2.',
-            cellId.slice(0, 8),
-            id.slice(0, 8)
-          )
+        ? trans.__('Cell %1 restored from state %2.', place, id.slice(0, 8))
         : trans.__('State %1 restored.', id.slice(0, 8));
       Notification.info(
         `${what} ${trans.__('Sources and outputs are back; kernel variables are not.')}`,

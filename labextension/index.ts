@@ -59,7 +59,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       rendermime,
       commands: app.commands,
       trans,
-      serverSettings
+      serverSettings,
+      currentUser: () => app.serviceManager.user.identity?.username ?? null
     });
     app.shell.add(panel, 'right', { rank: 900 });
     new LiveHistory(app.serviceManager.events.stream, panel);

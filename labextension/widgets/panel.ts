@@ -22,6 +22,7 @@ import { CommandIDs, IState, ITree } from '../tokens';
 import { CellHistoryView } from './cellhistory';
 import { SearchView } from './search';
 import { formatBytes, RowRenderer, VirtualList } from './timeline';
+import { TimelineView } from './timelineview';
 
 /** How often the panel asks for new states while visible, in milliseconds. */
 export const REFRESH_INTERVAL_MS = 2000;
@@ -42,7 +43,7 @@ export class HistoryPanel extends Panel {
     this.title.icon = branchIcon;
     this.title.caption = options.trans.__('Notebook history');
     this._trans = options.trans;
-    this._rows = new RowRenderer(options.trans);
+    this._rows = new RowRenderer(options.trans, options.currentUser);
     this._commands = options.commands;
     this._tracker = options.tracker;
     this._settings = options.serverSettings;
@@ -52,7 +53,11 @@ export class HistoryPanel extends Panel {
     );
     this.model.changed.connect(this._update, this);
 
-    this._timeline = new VirtualList<ITimelineRow>(48, this._rows.timelineRow);
+    this._timeline = new TimelineView({
+      model: this.model,
+      trans: options.trans,
+      render: this._rows.timelineRow
+    });
     this._tree = new VirtualList<ITreeRow>(28, (row, i) =>
       this._rows.treeRow(row, i)
     );
@@ -277,7 +282,7 @@ export class HistoryPanel extends Panel {
     this._message.node.classList.toggle('jp-mod-error', isError);
     this._message.setHidden(message === null || (!listView && !isError));
 
-    const rows = graph ? graph.timeline(this.model.viewTip) : [];
+    const rows = this.model.timeline();
     this._timeline.setItems(rows);
     if (this._view === 'tree') {
       this._tree.setItems(graph ? graph.treeRows() : []);
@@ -418,7 +423,7 @@ export class HistoryPanel extends Panel {
   private _settings: ServerConnection.ISettings | undefined;
   private _stack = new StackedPanel();
   private _tabs = new Map<View, HTMLButtonElement>();
-  private _timeline: VirtualList<ITimelineRow>;
+  private _timeline: TimelineView;
   private _timer: ReturnType<typeof setInterval> | null = null;
   private _live = false;
   private _storageTimer: ReturnType<typeof setInterval> | null = null;
@@ -436,5 +441,7 @@ export namespace HistoryPanel {
     trans: TranslationBundle;
     serverSettings?: ServerConnection.ISettings;
     fetchTree?: (path: string, since: number) => Promise<ITree>;
+    /** The browser's Jupyter user name: rows name other users only. */
+    currentUser?: () => string | null;
   }
 }
