@@ -1,6 +1,7 @@
 /**
- * Putting recorded content back into an open notebook: a whole state or one
- * cell, as a single undo step, and never while cells are running.
+ * Putting recorded content back into an open notebook: a whole state, one
+ * cell, or the outputs of runs the document missed (catchup.ts), each as a
+ * single undo step, and never while cells are running.
  */
 
 import { NotebookPanel } from '@jupyterlab/notebook';
@@ -90,4 +91,53 @@ export function applyRestore(
     shared.insertCell(at, asSharedCell(wanted) as never);
   });
   undo?.stopCapturing();
+}
+
+/**
+ * A cell's outputs to put back, for the cell holding `source`.
+ */
+export interface ICellOutputs {
+  id: string;
+  source: string;
+  outputs: unknown[];
+  execution_count: number | null;
+}
+
+/**
+ * Put recorded outputs and execution counts into the notebook's cells, as one
+ * undo step; a cell whose source is no longer `source` (the user changed it)
+ * is left alone. Returns how many cells got them; throws while cells run.
+ */
+export function applyOutputs(
+  panel: NotebookPanel,
+  cells: readonly ICellOutputs[]
+): number {
+  const blocker = restoreBlocker(panel);
+  if (blocker) {
+    throw new Error(blocker);
+  }
+  const shared = panel.content.model!.sharedModel;
+  const undo = (
+    shared as unknown as { undoManager?: { stopCapturing(): void } }
+  ).undoManager;
+  let applied = 0;
+  undo?.stopCapturing();
+  shared.transact(() => {
+    for (const wanted of cells) {
+      const cell = shared.cells.find(c => c.id === wanted.id);
+      if (
+        !cell ||
+        cell.cell_type !== 'code' ||
+        cell.getSource() !== wanted.source
+      ) {
+        continue;
+      }
+      const code = cell as unknown as ISharedCodeCell;
+      code.setOutputs(wanted.outputs as never[]);
+      code.execution_count = wanted.execution_count;
+      applied++;
+    }
+  });
+  undo?.stopCapturing();
+  return applied;
 }
