@@ -122,17 +122,18 @@ class History:
 
     def take_changes(self) -> list[dict[str, Any]]:
         """Return (and clear) what the committed transaction changed, for listeners:
-        ``{"action": "state"|"head"|"label", "abs_path", "state", "event"}``."""
+        ``{"action": "state"|"head"|"label", "abs_path", "state", "event"}``, and the
+        new ``label`` (None: removed) of a label change."""
         changes, self.changes = self.changes, []
         return changes
 
     def _changed(
-        self, nb_id: int, action: str, state_id: str | None, event: str | None = None
+        self, nb_id: int, action: str, state_id: str | None, event: str | None = None, **more: Any
     ) -> None:
         path = self.paths.get(nb_id)
         if path is not None:
             self.changes.append(
-                {"action": action, "abs_path": path, "state": state_id, "event": event}
+                {"action": action, "abs_path": path, "state": state_id, "event": event, **more}
             )
 
     def forget(self) -> None:
@@ -649,7 +650,7 @@ class History:
                 select(notebooks.c.abs_path).where(notebooks.c.id == nb_id)
             ).scalar_one()
             self.paths.setdefault(nb_id, path)
-            self._changed(nb_id, "label", state_id)
+            self._changed(nb_id, "label", state_id, label=label)
         return {"state": state_id, "label": label, "changed": result.rowcount > 0}
 
     def recover_running(self, conn: Connection) -> int:

@@ -17,6 +17,7 @@ import { Menu, Panel, StackedPanel, Widget } from '@lumino/widgets';
 
 import { APIError, getInfo, getTree } from '../api';
 import { branchIcon } from '../icons';
+import { IHistoryChange } from '../live';
 import { HistoryModel, ITimelineRow, ITreeRow } from '../model';
 import { CommandIDs, IState, ITree } from '../tokens';
 import { CellHistoryView } from './cellhistory';
@@ -149,7 +150,11 @@ export class HistoryPanel extends Panel {
    * The server announced a change of `path`'s history (live.ts): show it now,
    * and from then on poll only as a fallback.
    */
-  historyChanged(path: string): void {
+  historyChanged(path: string, change?: IHistoryChange): void {
+    if (change?.action === 'label' && change.state && path === this.path) {
+      // a label adds no state: `tree?since=` would not bring it
+      this.model.setLabel(change.state, change.label ?? null);
+    }
     if (!this._live) {
       this._live = true;
       if (this._timer !== null) {
