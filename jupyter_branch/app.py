@@ -218,6 +218,8 @@ class BranchApp(ExtensionApp):
             data = {"action": change["action"], "path": path, "state": change["state"]}
             if change.get("event"):
                 data["event"] = change["event"]
+            if change["action"] == "label":  # panels show it without asking again
+                data["label"] = change.get("label")
             try:
                 events.emit(schema_id=HISTORY_EVENTS, data=data)
             except Exception as err:

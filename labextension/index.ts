@@ -1,6 +1,7 @@
 /**
  * The JupyterLab plugins of jupyter-branch, and nothing else: wiring of the
- * history panel, its commands, settings and the document reporter.
+ * history panel, its commands, settings, the document reporter and the check
+ * for runs that finished while a notebook was closed.
  */
 
 import {
@@ -17,6 +18,8 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 // Needed during activation: the reporter must watch notebooks as soon as
 // they open, and the panel's tab belongs in the sidebar from the start.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
+import { CatchUp } from './catchup';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addCommands } from './commands';
 import { LiveHistory } from './live';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -24,6 +27,8 @@ import { addCompareCommands } from './comparecommands';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { DEFAULT_DEBOUNCE_MS, DocumentReporter } from './reporter';
 import { CommandIDs } from './tokens';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { CatchUpNotice } from './widgets/catchupnotice';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { HistoryPanel } from './widgets/panel';
 
@@ -61,8 +66,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
       rendermime,
       commands: app.commands,
       trans,
-      serverSettings
+      serverSettings,
+      currentUser: () => app.serviceManager.user.identity?.username ?? null
     });
+    // runs that finished while a notebook was closed: a notice on opening it,
+    // at the top of the panel (below its header) and as a notification
+    const catchUp = new CatchUp({ tracker, reporter, serverSettings });
+    panel.insertWidget(1, new CatchUpNotice({ catchUp, tracker, trans }));
     app.shell.add(panel, 'right', { rank: 900 });
     new LiveHistory(app.serviceManager.events.stream, panel);
     restorer?.add(panel, panel.id);

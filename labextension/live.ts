@@ -15,11 +15,22 @@ export const HISTORY_EVENTS =
   'https://events.jupyter.org/jupyter_branch/history/v1';
 
 /**
+ * What changed, as the server announced it (`jupyter_branch/events/history.yaml`).
+ */
+export interface IHistoryChange {
+  action: 'state' | 'head' | 'label';
+  /** The state made, moved to or labelled. */
+  state: string | null;
+  /** For a label change: the state's label now (null: removed). */
+  label?: string | null;
+}
+
+/**
  * What a panel needs to follow the server's announcements.
  */
 export interface IHistoryListener {
-  /** A notebook's history changed on the server (its API path). */
-  historyChanged(path: string): void;
+  /** A notebook's history changed on the server (its API path): what changed. */
+  historyChanged(path: string, change?: IHistoryChange): void;
 }
 
 /**
@@ -48,10 +59,20 @@ export class LiveHistory implements IDisposable {
     if (event.schema_id !== HISTORY_EVENTS) {
       return;
     }
-    const path = (event as { path?: unknown }).path;
-    if (typeof path === 'string') {
-      this._listener.historyChanged(path);
+    const { path, action, state, label } = event as {
+      path?: unknown;
+      action?: unknown;
+      state?: unknown;
+      label?: unknown;
+    };
+    if (typeof path !== 'string') {
+      return;
     }
+    this._listener.historyChanged(path, {
+      action: action as IHistoryChange['action'],
+      state: typeof state === 'string' ? state : null,
+      label: typeof label === 'string' ? label : null
+    });
   }
 
   private _isDisposed = false;

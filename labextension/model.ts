@@ -3,11 +3,13 @@
  * form, which branch is on screen, and live updates from the server.
  *
  * Pure data and rules (`HistoryGraph`) plus a small polling model
- * (`HistoryModel`) that keeps a graph current and signals changes. No DOM.
+ * (`HistoryModel`) that keeps a graph current, knows how the Timeline is
+ * shown (folded or every edit, fold.ts) and signals changes. No DOM.
  */
 
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { foldEdits } from './fold';
 import { IState, ITree } from './tokens';
 
 /**
@@ -18,6 +20,8 @@ export interface ITimelineRow {
   /** Children of this state that are not on the branch on screen. */
   otherBranches: IState[];
   isHead: boolean;
+  /** Edits folded into this run's row (see fold.ts), oldest last. */
+  folded: IState[];
 }
 
 /**
@@ -129,7 +133,8 @@ export class HistoryGraph {
     return path.map(state => ({
       state,
       otherBranches: this.children(state.id).filter(c => !onPath.has(c.id)),
-      isHead: state.id === this.head
+      isHead: state.id === this.head,
+      folded: []
     }));
   }
 
@@ -261,6 +266,23 @@ export class HistoryModel {
     this._changed.emit();
   }
 
+  /** Whether the Timeline shows every edit, or folds those that only prepared a run. */
+  get everyEdit(): boolean {
+    return this._everyEdit;
+  }
+  set everyEdit(value: boolean) {
+    if (value !== this._everyEdit) {
+      this._everyEdit = value;
+      this._changed.emit();
+    }
+  }
+
+  /** The Timeline's rows: the branch on screen, newest first, folded unless every edit is asked for. */
+  timeline(): ITimelineRow[] {
+    const rows = this._graph ? this._graph.timeline(this._viewTip) : [];
+    return this._everyEdit ? rows : foldEdits(rows);
+  }
+
   get changed(): ISignal<this, void> {
     return this._changed;
   }
@@ -345,5 +367,6 @@ export class HistoryModel {
   private _graph: HistoryGraph | null = null;
   private _error: string | null = null;
   private _viewTip: string | null = null;
+  private _everyEdit = false;
   private _changed = new Signal<this, void>(this);
 }

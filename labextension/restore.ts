@@ -1,6 +1,7 @@
 /**
- * Putting recorded content back into an open notebook: a whole state or one
- * cell, as a single undo step, and never while cells are running; then the
+ * Putting recorded content back into an open notebook: a whole state, one
+ * cell, or the outputs of runs the document missed (catchup.ts), each as a
+ * single undo step, and never while cells are running; after a restore, the
  * notice of what came back, which offers to re-run the cells.
  */
 
@@ -123,12 +124,11 @@ export async function restoreIntoNotebook(options: {
   );
   applyRestore(notebook, reply.cells, cellId);
   void reporter.flush(notebook, 'restore');
+  // the cell by its place in the notebook, as the user knows it
+  const place =
+    notebook.content.widgets.findIndex(c => c.model.id === cellId) + 1;
   const what = cellId
-    ? trans.__(
-        'Cell %1 restored from state %2.',
-        cellId.slice(0, 8),
-        state.slice(0, 8)
-      )
+    ? trans.__('Cell %1 restored from state %2.', place, state.slice(0, 8))
     : trans.__('State %1 restored.', state.slice(0, 8));
   Notification.info(
     `${what} ${trans.__('Sources and outputs are back; kernel variables are not.')}`,
@@ -162,4 +162,53 @@ async function rerun(
     content.deselectAll();
     await NotebookActions.run(content, notebook.sessionContext);
   }
+}
+
+/**
+ * A cell's outputs to put back, for the cell holding `source`.
+ */
+export interface ICellOutputs {
+  id: string;
+  source: string;
+  outputs: unknown[];
+  execution_count: number | null;
+}
+
+/**
+ * Put recorded outputs and execution counts into the notebook's cells, as one
+ * undo step; a cell whose source is no longer `source` (the user changed it)
+ * is left alone. Returns how many cells got them; throws while cells run.
+ */
+export function applyOutputs(
+  panel: NotebookPanel,
+  cells: readonly ICellOutputs[]
+): number {
+  const blocker = restoreBlocker(panel);
+  if (blocker) {
+    throw new Error(blocker);
+  }
+  const shared = panel.content.model!.sharedModel;
+  const undo = (
+    shared as unknown as { undoManager?: { stopCapturing(): void } }
+  ).undoManager;
+  let applied = 0;
+  undo?.stopCapturing();
+  shared.transact(() => {
+    for (const wanted of cells) {
+      const cell = shared.cells.find(c => c.id === wanted.id);
+      if (
+        !cell ||
+        cell.cell_type !== 'code' ||
+        cell.getSource() !== wanted.source
+      ) {
+        continue;
+      }
+      const code = cell as unknown as ISharedCodeCell;
+      code.setOutputs(wanted.outputs as never[]);
+      code.execution_count = wanted.execution_count;
+      applied++;
+    }
+  });
+  undo?.stopCapturing();
+  return applied;
 }

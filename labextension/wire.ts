@@ -192,6 +192,11 @@ export interface IState {
   time: string;
   event: StateEvent;
   cell_id: string | null;
+
+  /**
+   * where cell_id sits in the state's cells, from 0 (show it as "cell <cell_index + 1>"); null without a cell_id
+   */
+  cell_index: number | null;
   execution_count: number | null;
 
   /**
@@ -212,6 +217,11 @@ export interface IState {
    * through what: a browser's notebook; a client of the kernel naming no cell (an agent, a script, another editor); a cell run on the server; the server's copy of the document; null where unknown
    */
   by_client: 'browser' | 'kernel client' | 'server' | 'document' | null;
+
+  /**
+   * a fingerprint of the state's sources (cell order, types and texts; not outputs, not ids): two states of a notebook with equal sources have equal keys
+   */
+  sources_key: string;
 }
 
 /**

@@ -30,6 +30,9 @@ export default defineConfig({
   use: {
     ...baseConfig.use,
     baseURL,
+    // the server's own user (GET /api/me), not Galata's made-up one: the panel
+    // names the users who made states unless it is the user themself
+    mockUser: false,
     // wide enough that the panel, the notebook and a notification all fit in
     // the documentation screenshots
     viewport: { width: 1366, height: 820 },

@@ -63,6 +63,7 @@ _STATE_OPTIONAL = (
     "by_user",
     "by_client",
     "cell_id",
+    "cell_index",
     "execution_count",
     "status",
     "started",
@@ -122,17 +123,18 @@ class History:
 
     def take_changes(self) -> list[dict[str, Any]]:
         """Return (and clear) what the committed transaction changed, for listeners:
-        ``{"action": "state"|"head"|"label", "abs_path", "state", "event"}``."""
+        ``{"action": "state"|"head"|"label", "abs_path", "state", "event"}``, and the
+        new ``label`` (None: removed) of a label change."""
         changes, self.changes = self.changes, []
         return changes
 
     def _changed(
-        self, nb_id: int, action: str, state_id: str | None, event: str | None = None
+        self, nb_id: int, action: str, state_id: str | None, event: str | None = None, **more: Any
     ) -> None:
         path = self.paths.get(nb_id)
         if path is not None:
             self.changes.append(
-                {"action": action, "abs_path": path, "state": state_id, "event": event}
+                {"action": action, "abs_path": path, "state": state_id, "event": event, **more}
             )
 
     def forget(self) -> None:
@@ -230,6 +232,11 @@ class History:
     ) -> str:
         """Insert a state with ``cells`` as a child of Head, move Head onto it; return its id."""
         head = parent or self.head(conn, nb_id)
+        if columns.get("cell_id") is not None:
+            # the cell as people name it: its place in this state's cells
+            columns["cell_index"] = next(
+                (i for i, c in enumerate(cells) if c.cell_id == columns["cell_id"]), None
+            )
         version_ids = [self.content.put_version(conn, nb_id, c) for c in cells]
         state_id = uuid.uuid4().hex
         key = model.sources_key(cells)
@@ -586,7 +593,9 @@ class History:
             cells = model.restored_cells(head.cells, target, cell_id)
         except KeyError:
             raise LookupError(f"state {state_id[:12]} has no cell {cell_id}") from None
-        what = f"cell {cell_id} of " if cell_id else ""
+        # a cell by its place (people do not know cell ids), as in the restored state
+        place = next((i for i, c in enumerate(target) if c.cell_id == cell_id), 0)
+        what = f"cell {place + 1} of " if cell_id else ""
         new_id = self.make_state(
             conn,
             nb_id,
@@ -644,7 +653,7 @@ class History:
                 select(notebooks.c.abs_path).where(notebooks.c.id == nb_id)
             ).scalar_one()
             self.paths.setdefault(nb_id, path)
-            self._changed(nb_id, "label", state_id)
+            self._changed(nb_id, "label", state_id, label=label)
         return {"state": state_id, "label": label, "changed": result.rowcount > 0}
 
     def recover_running(self, conn: Connection) -> int:

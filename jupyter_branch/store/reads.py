@@ -27,6 +27,7 @@ SUMMARY_KEYS = (
     "time",
     "event",
     "cell_id",
+    "cell_index",
     "execution_count",
     "status",
     "duration_ms",
@@ -35,6 +36,7 @@ SUMMARY_KEYS = (
     "restored_from",
     "by_user",
     "by_client",
+    "sources_key",
 )
 
 

@@ -252,6 +252,42 @@ def _actors(md: MetaData) -> None:
     states.append_column(Column("by_client", String(16)))
 
 
+def _cell_index(md: MetaData) -> None:
+    """Where the cell a state names sits in its cells (0006), as people name cells."""
+    md.tables["states"].append_column(Column("cell_index", Integer))
+
+
+def _fill_cell_index(conn: Connection) -> None:
+    """Migration 0006's data: the position of each state's cell in the state's layout."""
+    from sqlalchemy import bindparam
+
+    from .blobs import decode, unpack_ids
+
+    rows = conn.execute(
+        text("SELECT id, layout_blob, cell_id FROM states WHERE cell_id IS NOT NULL")
+    ).all()
+    layouts: dict[int, list[int]] = {}
+    cell_of: dict[int, str] = {}
+    versions = text("SELECT id, cell_id FROM cell_versions WHERE id IN :ids").bindparams(
+        bindparam("ids", expanding=True)
+    )
+    update = text("UPDATE states SET cell_index = :n WHERE id = :i")
+    for state_id, layout, cell_id in rows:
+        ids = layouts.get(layout)
+        if ids is None:
+            blob = conn.execute(
+                text("SELECT codec, data FROM blobs WHERE id = :i"), {"i": layout}
+            ).first()
+            ids = layouts[layout] = unpack_ids(decode(blob[0], blob[1])) if blob else []
+            unknown = [v for v in set(ids) if v not in cell_of]
+            for start in range(0, len(unknown), 500):
+                chunk = unknown[start : start + 500]
+                cell_of.update((int(v), str(c)) for v, c in conn.execute(versions, {"ids": chunk}))
+        index = next((i for i, v in enumerate(ids) if cell_of.get(v) == cell_id), None)
+        if index is not None:
+            conn.execute(update, {"n": index, "i": state_id})
+
+
 @dataclass(frozen=True)
 class Migration:
     """A named schema step: ``declare`` adds its objects to a MetaData.
@@ -304,6 +340,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "0005_actors",
         _actors,
         new_columns=(("states", "by_user"), ("states", "by_client")),
+    ),
+    Migration(
+        "0006_cell_index",
+        _cell_index,
+        new_columns=(("states", "cell_index"),),
+        run=_fill_cell_index,
     ),
 )
 

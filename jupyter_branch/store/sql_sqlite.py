@@ -50,31 +50,44 @@ SQL = {'blob': ('SELECT blobs.codec, blobs.data \nFROM blobs \nWHERE blobs.id = 
               {'param_1': 0}),
  'log': ('SELECT states.id AS id, states.parent_id AS parent, states.seq AS seq, strftime(?, '
          'states.created, ?) AS time, states.event AS event, states.cell_id AS cell_id, '
-         'states.execution_count AS execution_count, states.status AS status, CASE WHEN '
-         '(states.started IS NOT NULL AND states.ended IS NOT NULL) THEN max(?, '
-         'CAST(round((states.ended - states.started) * ?) AS BIGINT)) END AS duration_ms, '
-         'coalesce(states.preview, ?) AS preview, states.label AS label, states.restored_from AS '
-         'restored_from, states.by_user AS by_user, states.by_client AS by_client \n'
+         'states.cell_index AS cell_index, states.execution_count AS execution_count, '
+         'states.status AS status, CASE WHEN (states.started IS NOT NULL AND states.ended IS NOT '
+         'NULL) THEN max(?, CAST(round((states.ended - states.started) * ?) AS BIGINT)) END AS '
+         'duration_ms, coalesce(states.preview, ?) AS preview, states.label AS label, '
+         'states.restored_from AS restored_from, states.by_user AS by_user, states.by_client AS '
+         'by_client, lower(hex(substr(states.sources_key, ?, ?))) AS sources_key \n'
          'FROM states \n'
          'WHERE states.notebook_id = ? AND states.seq > ? ORDER BY states.seq',
-         ('strftime_1', 'strftime_2', 'max_1', 'param_1', 'coalesce_1', 'nb', 'since'),
+         ('strftime_1',
+          'strftime_2',
+          'max_1',
+          'param_1',
+          'coalesce_1',
+          'substr_1',
+          'substr_2',
+          'nb',
+          'since'),
          {'coalesce_1': '',
           'max_1': 0,
           'param_1': 1000,
           'strftime_1': '%Y-%m-%dT%H:%M:%f+00:00',
-          'strftime_2': 'unixepoch'}),
+          'strftime_2': 'unixepoch',
+          'substr_1': 1,
+          'substr_2': 8}),
  'log_json': ('SELECT coalesce(json_group_array(json_object(?, page.id, ?, page.parent, ?, '
-              'page.seq, ?, page.time, ?, page.event, ?, page.cell_id, ?, page.execution_count, ?, '
-              'page.status, ?, page.duration_ms, ?, page.preview, ?, page.label, ?, '
-              'page.restored_from, ?, page.by_user, ?, page.by_client)), ?) AS coalesce_1, '
-              'max(page.seq) AS max_1, count(*) AS count_1 \n'
+              'page.seq, ?, page.time, ?, page.event, ?, page.cell_id, ?, page.cell_index, ?, '
+              'page.execution_count, ?, page.status, ?, page.duration_ms, ?, page.preview, ?, '
+              'page.label, ?, page.restored_from, ?, page.by_user, ?, page.by_client, ?, '
+              'page.sources_key)), ?) AS coalesce_1, max(page.seq) AS max_1, count(*) AS count_1 \n'
               'FROM (SELECT states.id AS id, states.parent_id AS parent, states.seq AS seq, '
               'strftime(?, states.created, ?) AS time, states.event AS event, states.cell_id AS '
-              'cell_id, states.execution_count AS execution_count, states.status AS status, CASE '
-              'WHEN (states.started IS NOT NULL AND states.ended IS NOT NULL) THEN max(?, '
-              'CAST(round((states.ended - states.started) * ?) AS BIGINT)) END AS duration_ms, '
-              'coalesce(states.preview, ?) AS preview, states.label AS label, states.restored_from '
-              'AS restored_from, states.by_user AS by_user, states.by_client AS by_client \n'
+              'cell_id, states.cell_index AS cell_index, states.execution_count AS '
+              'execution_count, states.status AS status, CASE WHEN (states.started IS NOT NULL AND '
+              'states.ended IS NOT NULL) THEN max(?, CAST(round((states.ended - states.started) * '
+              '?) AS BIGINT)) END AS duration_ms, coalesce(states.preview, ?) AS preview, '
+              'states.label AS label, states.restored_from AS restored_from, states.by_user AS '
+              'by_user, states.by_client AS by_client, lower(hex(substr(states.sources_key, ?, '
+              '?))) AS sources_key \n'
               'FROM states \n'
               'WHERE states.notebook_id = ? AND states.seq > ? AND states.seq <= ? ORDER BY '
               'states.seq\n'
@@ -93,38 +106,46 @@ SQL = {'blob': ('SELECT blobs.codec, blobs.data \nFROM blobs \nWHERE blobs.id = 
                'param_12',
                'param_13',
                'param_14',
+               'param_15',
+               'param_16',
                'coalesce_2',
                'strftime_1',
                'strftime_2',
                'max_2',
-               'param_15',
+               'param_17',
                'coalesce_3',
+               'substr_1',
+               'substr_2',
                'nb',
                'since',
                'until',
                'limit',
-               'param_16'),
+               'param_18'),
               {'coalesce_2': '[]',
                'coalesce_3': '',
                'max_2': 0,
                'param_1': 'id',
-               'param_10': 'preview',
-               'param_11': 'label',
-               'param_12': 'restored_from',
-               'param_13': 'by_user',
-               'param_14': 'by_client',
-               'param_15': 1000,
-               'param_16': 0,
+               'param_10': 'duration_ms',
+               'param_11': 'preview',
+               'param_12': 'label',
+               'param_13': 'restored_from',
+               'param_14': 'by_user',
+               'param_15': 'by_client',
+               'param_16': 'sources_key',
+               'param_17': 1000,
+               'param_18': 0,
                'param_2': 'parent',
                'param_3': 'seq',
                'param_4': 'time',
                'param_5': 'event',
                'param_6': 'cell_id',
-               'param_7': 'execution_count',
-               'param_8': 'status',
-               'param_9': 'duration_ms',
+               'param_7': 'cell_index',
+               'param_8': 'execution_count',
+               'param_9': 'status',
                'strftime_1': '%Y-%m-%dT%H:%M:%f+00:00',
-               'strftime_2': 'unixepoch'}),
+               'strftime_2': 'unixepoch',
+               'substr_1': 1,
+               'substr_2': 8}),
  'migrations': ('SELECT jupyter_branch_migrations.name \n'
                 'FROM jupyter_branch_migrations ORDER BY jupyter_branch_migrations.name',
                 (),
@@ -154,21 +175,32 @@ SQL = {'blob': ('SELECT blobs.codec, blobs.data \nFROM blobs \nWHERE blobs.id = 
              {}),
  'state': ('SELECT states.id AS id, states.parent_id AS parent, states.seq AS seq, strftime(?, '
            'states.created, ?) AS time, states.event AS event, states.cell_id AS cell_id, '
-           'states.execution_count AS execution_count, states.status AS status, CASE WHEN '
-           '(states.started IS NOT NULL AND states.ended IS NOT NULL) THEN max(?, '
-           'CAST(round((states.ended - states.started) * ?) AS BIGINT)) END AS duration_ms, '
-           'coalesce(states.preview, ?) AS preview, states.label AS label, states.restored_from AS '
-           'restored_from, states.by_user AS by_user, states.by_client AS by_client, '
+           'states.cell_index AS cell_index, states.execution_count AS execution_count, '
+           'states.status AS status, CASE WHEN (states.started IS NOT NULL AND states.ended IS NOT '
+           'NULL) THEN max(?, CAST(round((states.ended - states.started) * ?) AS BIGINT)) END AS '
+           'duration_ms, coalesce(states.preview, ?) AS preview, states.label AS label, '
+           'states.restored_from AS restored_from, states.by_user AS by_user, states.by_client AS '
+           'by_client, lower(hex(substr(states.sources_key, ?, ?))) AS sources_key, '
            'states.metadata_blob, states.layout_blob, states.code_blob, states.outputs_blob, '
            'states.kernel_id, states.started AS started_at, states.ended AS ended_at \n'
            'FROM states \n'
            'WHERE states.id = ? AND states.notebook_id = ?',
-           ('strftime_1', 'strftime_2', 'max_1', 'param_1', 'coalesce_1', 'state', 'nb'),
+           ('strftime_1',
+            'strftime_2',
+            'max_1',
+            'param_1',
+            'coalesce_1',
+            'substr_1',
+            'substr_2',
+            'state',
+            'nb'),
            {'coalesce_1': '',
             'max_1': 0,
             'param_1': 1000,
             'strftime_1': '%Y-%m-%dT%H:%M:%f+00:00',
-            'strftime_2': 'unixepoch'}),
+            'strftime_2': 'unixepoch',
+            'substr_1': 1,
+            'substr_2': 8}),
  'versions': ('SELECT cell_versions.id, cell_versions.cell_id, cell_versions.cell_type, '
               'cell_versions.execution_count, sb.codec AS s_codec, sb.data AS s_data, ob.codec AS '
               'o_codec, ob.data AS o_data, mb.codec AS m_codec, mb.data AS m_data \n'
@@ -184,4 +216,5 @@ MIGRATIONS = [('0001_initial', True),
  ('0002_search', False),
  ('0003_owners', True),
  ('0004_search_postgres', False),
- ('0005_actors', True)]
+ ('0005_actors', True),
+ ('0006_cell_index', True)]

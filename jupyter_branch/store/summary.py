@@ -11,7 +11,11 @@ the driver's cursor directly.
 
 Times are ISO-8601 UTC with milliseconds; ``duration_ms`` is ended - started in
 whole milliseconds (never negative), for executions only; ``by_user`` and
-``by_client`` say who made the state, where the server knows (model.CLIENTS).
+``by_client`` say who made the state, where the server knows (model.CLIENTS);
+``cell_index`` is where ``cell_id`` sits in the state's cells (how people name a
+cell: "cell 3"); ``sources_key`` fingerprints the state's sources (cell order,
+types and texts), so a reader can tell that a run changed no source of the
+edit before it.
 """
 
 from __future__ import annotations
@@ -40,6 +44,13 @@ def _iso(ts: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
     return func.strftime("%Y-%m-%dT%H:%M:%f+00:00", ts, "unixepoch")
 
 
+def _fingerprint(key: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """The first 8 bytes of a state's sources key, in hex: equal for equal sources."""
+    if dialect == "postgresql":
+        return func.encode(func.substring(key, 1, 8), "hex")
+    return func.lower(func.hex(func.substr(key, 1, 8)))
+
+
 def columns(dialect: str, table: Any = states) -> list[ColumnElement[Any]]:
     """Return the summary's columns of ``table`` (``states`` or an alias), labelled by key."""
     c = table.c
@@ -59,6 +70,7 @@ def columns(dialect: str, table: Any = states) -> list[ColumnElement[Any]]:
         "time": _iso(c.created, dialect),
         "event": c.event,
         "cell_id": c.cell_id,
+        "cell_index": c.cell_index,
         "execution_count": c.execution_count,
         "status": c.status,
         "duration_ms": duration,
@@ -67,6 +79,7 @@ def columns(dialect: str, table: Any = states) -> list[ColumnElement[Any]]:
         "restored_from": c.restored_from,
         "by_user": c.by_user,
         "by_client": c.by_client,
+        "sources_key": _fingerprint(c.sources_key, dialect),
     }
     return [exprs[key].label(key) for key in KEYS]
 

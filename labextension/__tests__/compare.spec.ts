@@ -40,6 +40,7 @@ function state(id: string, seq: number, extra: Partial<IState> = {}): IState {
     time: new Date(Date.UTC(2025, 0, 10, 12, seq)).toISOString(),
     event: 'execute',
     cell_id: 'cell1',
+    cell_index: 0,
     execution_count: seq,
     status: 'ok',
     duration_ms: 1200,
@@ -48,6 +49,7 @@ function state(id: string, seq: number, extra: Partial<IState> = {}): IState {
     restored_from: null,
     by_user: null,
     by_client: null,
+    sources_key: `k-${seq}`,
     ...extra
   };
 }

@@ -32,4 +32,23 @@ describe('LiveHistory', () => {
     stream.emit({ schema_id: HISTORY_EVENTS, action: 'head', path: 'a.ipynb' });
     expect(changed).toEqual(['a.ipynb']);
   });
+
+  it('passes on what changed: a label comes with its new text', () => {
+    const stream = new Signal<unknown, Event.Emission>({});
+    const changes: unknown[] = [];
+    const live = new LiveHistory(stream as unknown as Event.Stream, {
+      historyChanged: (path, change) => changes.push([path, change])
+    });
+    stream.emit({
+      schema_id: HISTORY_EVENTS,
+      action: 'label',
+      path: 'a.ipynb',
+      state: 's1',
+      label: 'baseline'
+    });
+    expect(changes).toEqual([
+      ['a.ipynb', { action: 'label', state: 's1', label: 'baseline' }]
+    ]);
+    live.dispose();
+  });
 });

@@ -20,7 +20,9 @@ function s(id: string, parent: string | null, seq: number): IState {
     duration_ms: null,
     restored_from: null,
     by_user: null,
-    by_client: null
+    by_client: null,
+    cell_index: 0,
+    sources_key: `k-${id}`
   };
 }
 

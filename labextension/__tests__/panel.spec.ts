@@ -64,6 +64,8 @@ function state(
     restored_from: null,
     by_user: null,
     by_client: null,
+    cell_index: 0,
+    sources_key: `k-${id}`,
     ...extra
   };
 }
@@ -100,18 +102,21 @@ describe('HistoryPanel', () => {
     head: 'e3',
     states: [
       state('e1', null, 1, 'x = 1'),
+      // each edit typed the code the run after it ran: equal sources
       state('d2', 'e1', 2, 'x = 2', {
         event: 'edit',
         execution_count: null,
-        status: null
+        status: null,
+        sources_key: 'k2'
       }),
-      state('e2', 'd2', 3, 'x = 2'),
+      state('e2', 'd2', 3, 'x = 2', { sources_key: 'k2' }),
       state('d3', 'e1', 4, 'x = 1; x + 10', {
         event: 'edit',
         execution_count: null,
-        status: null
+        status: null,
+        sources_key: 'k3'
       }),
-      state('e3', 'd3', 5, 'x = 1; x + 10')
+      state('e3', 'd3', 5, 'x = 1; x + 10', { sources_key: 'k3' })
     ],
     running: [],
     deleted: false
@@ -123,16 +128,18 @@ describe('HistoryPanel', () => {
     const rows = Array.from(
       panel.node.querySelectorAll<HTMLElement>('.jp-BranchRow')
     );
-    expect(rows.map(r => r.dataset.stateId)).toEqual(['e3', 'd3', 'e1']);
+    // the edits that only typed the code run next are folded into the runs
+    expect(rows.map(r => r.dataset.stateId)).toEqual(['e3', 'e1']);
+    expect(rows[0].dataset.folded).toBe('d3');
     expect(rows[0].classList.contains('jp-mod-head')).toBe(true);
     expect(rows[0].textContent).toContain('x = 1; x + 10');
-    expect(rows[2].querySelector('.jp-BranchRow-branches')!.textContent).toBe(
+    expect(rows[1].querySelector('.jp-BranchRow-branches')!.textContent).toBe(
       ' 1'
     );
     expect(
-      rows[2].querySelector<HTMLElement>('.jp-BranchRow-branches')!.title
+      rows[1].querySelector<HTMLElement>('.jp-BranchRow-branches')!.title
     ).toContain('1 other branch starts here');
-    expect(rows[1].querySelector('.jp-BranchRow-branches')).toBeNull();
+    expect(rows[0].querySelector('.jp-BranchRow-branches')).toBeNull();
     panel.dispose();
   });
 
@@ -143,7 +150,7 @@ describe('HistoryPanel', () => {
     const rows = Array.from(
       panel.node.querySelectorAll<HTMLElement>('.jp-BranchRow')
     );
-    expect(rows.map(r => r.dataset.stateId)).toEqual(['e2', 'd2', 'e1']);
+    expect(rows.map(r => r.dataset.stateId)).toEqual(['e2', 'e1']);
     const banner = panel.node.querySelector<HTMLElement>(
       '.jp-BranchPanel-banner'
     )!;

@@ -41,6 +41,7 @@ function state(id: string, parent: string | null, seq: number): IState {
     time: new Date(Date.now() - (100 - seq) * 60000).toISOString(),
     event: 'execute',
     cell_id: 'c1',
+    cell_index: 0,
     execution_count: seq,
     status: 'ok',
     duration_ms: 5,
@@ -48,7 +49,8 @@ function state(id: string, parent: string | null, seq: number): IState {
     label: null,
     restored_from: null,
     by_user: null,
-    by_client: null
+    by_client: null,
+    sources_key: `k-${id}`
   };
 }
 

@@ -106,22 +106,21 @@ export class CellHistoryView extends Panel {
     const trans = this._options.trans;
     const n = history.versions.length;
     const total = Math.max(history.total, n);
+    // the cell as the user knows it: its place in the notebook, not its id
+    const cells = this._options.tracker.currentWidget?.content.widgets ?? [];
+    const place = cells.findIndex(c => c.model.id === history.cell_id) + 1;
+    this._heading.node.title = trans.__('cell id %1', history.cell_id);
     this._heading.node.classList.remove('jp-mod-error');
     this._heading.node.textContent =
       n === 0
         ? trans.__('This cell has no recorded versions yet.')
         : n < total
-          ? trans.__(
-              'Newest %1 of %2 versions of cell %3',
-              n,
-              total,
-              history.cell_id.slice(0, 8)
-            )
+          ? trans.__('Newest %1 of %2 versions of cell %3', n, total, place)
           : trans._n(
               '%1 version of cell %2',
               '%1 versions of cell %2',
               n,
-              history.cell_id.slice(0, 8)
+              place
             );
     this._clear();
     this._picks.forgetBoxes();

@@ -19,6 +19,7 @@ import { Menu, Panel, StackedPanel, Widget } from '@lumino/widgets';
 
 import { getInfo, getTree } from '../api';
 import { branchIcon } from '../icons';
+import { IHistoryChange } from '../live';
 import { HistoryModel, ITimelineRow, ITreeRow } from '../model';
 import { CommandIDs, IInfo, IState, ITree } from '../tokens';
 import { CellHistoryView } from './cellhistory';
@@ -27,6 +28,7 @@ import { SearchView } from './search';
 import { IShownHistory, ISharedSource, SharedView } from './shared';
 import { storageLine } from './storage';
 import { openBranchMenu, RowRenderer, VirtualList } from './timeline';
+import { TimelineView } from './timelineview';
 
 /** How often the panel asks for new states while visible, in milliseconds. */
 export const REFRESH_INTERVAL_MS = 2000;
@@ -47,7 +49,7 @@ export class HistoryPanel extends Panel {
     this.title.icon = branchIcon;
     this.title.caption = options.trans.__('Notebook history');
     this._trans = options.trans;
-    this._rows = new RowRenderer(options.trans);
+    this._rows = new RowRenderer(options.trans, options.currentUser);
     this._commands = options.commands;
     this._tracker = options.tracker;
     const settings = options.serverSettings;
@@ -57,7 +59,11 @@ export class HistoryPanel extends Panel {
     );
     this.model.changed.connect(this._update, this);
 
-    this._timeline = new VirtualList<ITimelineRow>(48, this._rows.timelineRow);
+    this._timeline = new TimelineView({
+      model: this.model,
+      trans: options.trans,
+      render: this._rows.timelineRow
+    });
     this._tree = new VirtualList<ITreeRow>(28, (row, i) =>
       this._rows.treeRow(row, i)
     );
@@ -172,7 +178,11 @@ export class HistoryPanel extends Panel {
    * The server announced a change of `path`'s history (live.ts): show it now,
    * and from then on poll only as a fallback.
    */
-  historyChanged(path: string): void {
+  historyChanged(path: string, change?: IHistoryChange): void {
+    if (change?.action === 'label' && change.state && path === this.path) {
+      // a label adds no state: `tree?since=` would not bring it
+      this.model.setLabel(change.state, change.label ?? null);
+    }
     if (!this._live) {
       this._live = true;
       if (this._timer !== null) {
@@ -316,7 +326,7 @@ export class HistoryPanel extends Panel {
       message === null || (!listView && !isError) || this._view === 'shared'
     );
 
-    const rows = graph ? graph.timeline(this.model.viewTip) : [];
+    const rows = this.model.timeline();
     this._timeline.setItems(rows);
     if (this._view === 'tree') {
       this._tree.setItems(graph ? graph.treeRows() : []);
@@ -426,7 +436,7 @@ export class HistoryPanel extends Panel {
   private _shared: SharedView;
   private _stack = new StackedPanel();
   private _tabs = new Map<View, HTMLButtonElement>();
-  private _timeline: VirtualList<ITimelineRow>;
+  private _timeline: TimelineView;
   private _timer: ReturnType<typeof setInterval> | null = null;
   private _live = false;
   private _storageTimer: ReturnType<typeof setInterval> | null = null;
@@ -446,5 +456,7 @@ export namespace HistoryPanel {
     fetchTree?: (path: string, since: number) => Promise<ITree>;
     fetchInfo?: () => Promise<IInfo>;
     shared?: ISharedSource;
+    /** The browser's Jupyter user name: rows name other users only. */
+    currentUser?: () => string | null;
   }
 }

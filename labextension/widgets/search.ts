@@ -11,6 +11,7 @@ import { Widget } from '@lumino/widgets';
 
 import { getSearch } from '../api';
 import { CommandIDs, ISearchMatch } from '../tokens';
+import { cellName, eventLabel } from './rowtext';
 import { relativeTime } from './timeline';
 
 export class SearchView extends Widget {
@@ -72,7 +73,20 @@ export class SearchView extends Widget {
         item.dataset.stateId = match.state.id;
         const meta = document.createElement('div');
         meta.className = 'jp-BranchSearch-meta';
-        meta.textContent = `${match.state.event} · ${relativeTime(match.state.time, now)} · cell ${match.cell_id.slice(0, 8)} · ${match.where}`;
+        // the cell by its place, where the state says it (never by its id)
+        const cell =
+          match.state.cell_id === match.cell_id
+            ? cellName(match.state, trans)
+            : null;
+        meta.textContent = [
+          eventLabel(match.state.event, trans),
+          relativeTime(match.state.time, now),
+          cell,
+          match.where
+        ]
+          .filter(part => part)
+          .join(' · ');
+        item.dataset.cellId = match.cell_id;
         const snippet = document.createElement('div');
         snippet.className = 'jp-BranchSearch-snippet';
         snippet.textContent = match.snippet;

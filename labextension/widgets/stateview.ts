@@ -13,6 +13,7 @@ import { Panel, Widget } from '@lumino/widgets';
 import { branchIcon } from '../icons';
 import { CommandIDs, IDiff, IState, IStateDetail } from '../tokens';
 import { renderCell } from './outputs';
+import { cellName, rowTitle } from './rowtext';
 import { formatDuration } from './timeline';
 
 /**
@@ -42,10 +43,9 @@ export class StateView extends Panel {
     head.addClass('jp-BranchStateView-head');
     const title = document.createElement('div');
     title.className = 'jp-BranchStateView-title';
-    const ran =
-      state.event === 'execute' && state.cell_id
-        ? ` · cell ${state.cell_id.slice(0, 8)}`
-        : '';
+    const cell = cellName(state, trans);
+    const ran = cell ? ` · ${cell}` : '';
+    title.title = rowTitle(state, trans);
     const status = state.status ? ` · ${state.status}` : '';
     const duration =
       state.duration_ms !== null
@@ -140,6 +140,11 @@ export class DiffView extends Widget {
     );
     this.node.append(title);
     const changed = diff.cells.filter(c => c.change !== 'unchanged');
+    // cells by their place in b (the newer side), as the user knows them
+    const place = new Map<string, number>();
+    diff.cells
+      .filter(c => c.change !== 'removed')
+      .forEach((c, i) => place.set(c.cell_id, i + 1));
     const summary = document.createElement('div');
     summary.className = 'jp-BranchStateView-note';
     summary.textContent =
@@ -158,7 +163,11 @@ export class DiffView extends Widget {
       block.dataset.cellId = entry.cell_id;
       const head = document.createElement('div');
       head.className = 'jp-BranchDiff-head';
-      head.textContent = `${entry.cell_type} cell ${entry.cell_id.slice(0, 8)}: ${entry.change}`;
+      const at = place.get(entry.cell_id);
+      head.textContent = at
+        ? trans.__('%1 cell %2: %3', entry.cell_type, at, entry.change)
+        : trans.__('%1 cell: %2', entry.cell_type, entry.change);
+      head.title = trans.__('cell id %1', entry.cell_id);
       block.append(head);
       if (entry.source_diff.length > 0) {
         block.append(diffLines(entry.source_diff));

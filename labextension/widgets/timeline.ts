@@ -1,18 +1,20 @@
 /**
- * The lists of the history panel: the timeline of one branch and the compact
- * tree of all states. Both are virtualized: only the rows in view exist in the
- * DOM, so a history of 10,000 states scrolls as smoothly as one of ten.
+ * The rows of the history panel's lists: the timeline of one branch and the
+ * compact tree of all states. Both lists are virtualized (virtuallist.ts);
+ * what a row says is in rowtext.ts.
  */
 
 import { TranslationBundle } from '@jupyterlab/translation';
-import { Message } from '@lumino/messaging';
 import { CommandRegistry } from '@lumino/commands';
 import { ISignal, Signal } from '@lumino/signaling';
-import { Menu, Widget } from '@lumino/widgets';
+import { Menu } from '@lumino/widgets';
 
 import { branchIcon } from '../icons';
 import { HistoryGraph, ITimelineRow, ITreeRow } from '../model';
 import { IState } from '../tokens';
+import { cellName, eventLabel, madeBy, previewOf, rowTitle } from './rowtext';
+
+export { VirtualList } from './virtuallist';
 
 /**
  * "just now", "42 s ago", "5 min ago", "3 h ago", "2 d ago", or the date for
@@ -62,88 +64,6 @@ export function formatDuration(ms: number | null): string {
   return `${minutes} min ${Math.round((ms % 60000) / 1000)} s`;
 }
 
-const EVENT_LABELS: Record<string, string> = {
-  execute: 'ran',
-  edit: 'edited',
-  restore: 'restored',
-  save: 'saved',
-  external: 'changed on disk'
-};
-
-/**
- * A scrolling list that renders only the rows in view.
- */
-export class VirtualList<T> extends Widget {
-  constructor(
-    private _rowHeight: number,
-    private _render: (item: T, index: number) => HTMLElement
-  ) {
-    super();
-    this.addClass('jp-BranchList');
-    this._spacer.className = 'jp-BranchList-spacer';
-    this.node.appendChild(this._spacer);
-    this.node.addEventListener('scroll', () => this._paint());
-  }
-
-  get items(): readonly T[] {
-    return this._items;
-  }
-
-  setItems(items: T[]): void {
-    this._items = items;
-    this._spacer.style.height = `${items.length * this._rowHeight}px`;
-    this._paint();
-  }
-
-  /** Repaint the rows in view (after a selection change, say). */
-  repaint(): void {
-    this._paint();
-  }
-
-  scrollToIndex(index: number): void {
-    const top = index * this._rowHeight;
-    const view = this.node.clientHeight;
-    if (
-      top < this.node.scrollTop ||
-      top + this._rowHeight > this.node.scrollTop + view
-    ) {
-      this.node.scrollTop = Math.max(0, top - view / 3);
-    }
-    this._paint();
-  }
-
-  protected onResize(msg: Widget.ResizeMessage): void {
-    this._paint();
-  }
-
-  protected onAfterShow(msg: Message): void {
-    this._paint();
-  }
-
-  private _paint(): void {
-    const height = this.node.clientHeight || 600;
-    const first = Math.max(
-      0,
-      Math.floor(this.node.scrollTop / this._rowHeight) - 5
-    );
-    const last = Math.min(
-      this._items.length,
-      Math.ceil((this.node.scrollTop + height) / this._rowHeight) + 5
-    );
-    const rows: HTMLElement[] = [];
-    for (let i = first; i < last; i++) {
-      const row = this._render(this._items[i], i);
-      row.style.top = `${i * this._rowHeight}px`;
-      row.style.height = `${this._rowHeight}px`;
-      rows.push(row);
-    }
-    this._spacer.replaceChildren(...rows);
-  }
-
-  private _items: T[] = [];
-  private _spacer = document.createElement('div');
-}
-
 /**
  * What a row asks of the panel when clicked.
  */
@@ -163,7 +83,14 @@ export interface IRowEvents {
  * Renders timeline and tree rows and tells the panel what the user did.
  */
 export class RowRenderer implements IRowEvents {
-  constructor(private _trans: TranslationBundle) {}
+  /**
+   * @param currentUser the browser's own Jupyter user name, if known: rows
+   *   name other users only.
+   */
+  constructor(
+    private _trans: TranslationBundle,
+    private _currentUser: () => string | null = () => null
+  ) {}
 
   selectedId: string | null = null;
   now = Date.now();
@@ -214,9 +141,13 @@ export class RowRenderer implements IRowEvents {
       meta.append(link);
     }
     meta.append(
-      span('jp-BranchRow-event', EVENT_LABELS[state.event] ?? state.event),
+      span('jp-BranchRow-event', eventLabel(state.event, this._trans)),
       span('jp-BranchRow-time', relativeTime(state.time, this.now))
     );
+    const by = madeBy(state, this._currentUser(), this._trans);
+    if (by) {
+      meta.append(span('jp-BranchRow-by', by));
+    }
     if (state.label) {
       meta.append(span('jp-BranchRow-label', state.label));
     }
@@ -233,13 +164,25 @@ export class RowRenderer implements IRowEvents {
         span('jp-BranchRow-duration', formatDuration(state.duration_ms))
       );
     }
-    if (state.cell_id) {
-      meta.append(
-        span('jp-BranchRow-cell', `cell ${state.cell_id.slice(0, 8)}`)
-      );
-    }
     const preview = div('jp-BranchRow-preview');
-    preview.textContent = state.preview;
+    const cell = cellName(state, this._trans);
+    if (cell) {
+      const name = span('jp-BranchRow-cell', cell);
+      if (state.cell_id) {
+        name.dataset.cellId = state.cell_id;
+      }
+      preview.append(name);
+    }
+    preview.append(span('jp-BranchRow-text', previewOf(state, this._trans)));
+    if (row.folded.length > 0) {
+      // the edits that only prepared this run: kept, shown with "Show every edit"
+      node.dataset.folded = row.folded.map(s => s.id).join(' ');
+      node.title += `\n${this._trans._n(
+        'The edit before this run is folded into it',
+        '%1 edits before this run are folded into it',
+        row.folded.length
+      )}`;
+    }
     node.append(meta, preview);
     return node;
   };
@@ -286,7 +229,8 @@ export class RowRenderer implements IRowEvents {
     svg.appendChild(dot);
     const text = div('jp-BranchTreeRow-text');
     const label = state.label ? `[${state.label}] ` : '';
-    text.textContent = `${label}${EVENT_LABELS[state.event] ?? state.event} · ${state.preview}`;
+    const cell = cellName(state, this._trans);
+    text.textContent = `${label}${eventLabel(state.event, this._trans)} · ${cell ? `${cell}: ` : ''}${previewOf(state, this._trans)}`;
     const time = span(
       'jp-BranchTreeRow-time',
       relativeTime(state.time, this.now)
@@ -300,7 +244,10 @@ export class RowRenderer implements IRowEvents {
     node.classList.add('jp-BranchStateRow');
     node.dataset.stateId = state.id;
     node.dataset.event = state.event;
-    node.title = `${state.id}\n${new Date(state.time).toLocaleString()}`;
+    if (state.cell_id) {
+      node.dataset.cellId = state.cell_id;
+    }
+    node.title = rowTitle(state, this._trans);
     node.classList.toggle('jp-mod-selected', state.id === this.selectedId);
     node.addEventListener('click', () => this._selected.emit(state));
     node.addEventListener('dblclick', () => this._opened.emit(state));

@@ -49,6 +49,14 @@ async def test_states_head_moves_and_labels_are_announced(jp_ws_fetch, rest):
         status, _ = await rest("labels", "label", "PUT", body)
         assert status == 200
         labelled = await next_history_event(ws)
-        assert (labelled["action"], labelled["state"]) == ("label", first["head"])
+        assert (labelled["action"], labelled["state"], labelled["label"]) == (
+            "label",
+            first["head"],
+            "v1",
+        )
+        body = {"path": "live.ipynb", "state": first["head"], "label": None}
+        status, _ = await rest("labels", "label", "PUT", body)
+        cleared = await next_history_event(ws)
+        assert (cleared["action"], cleared["label"]) == ("label", None)
     finally:
         ws.close()

@@ -9,6 +9,7 @@
  * - opening a notebook makes no state, and an edit followed by a pause makes
  *   one `edit` state, not one from the browser and another from the server;
  * - a restore brings back the outputs of the run restored, in the notebook;
+ * - a setup's own scenarios (`more`: Notebook 7's panel, compat/timeline.ts);
  * - the server log has no 5xx answer and no traceback.
  *
  * scripts/compat.py starts the server and passes it in COMPAT_* variables.
@@ -89,6 +90,11 @@ export interface ISetupOptions {
    * collaboration): the page's notebook model is then `collaborative`.
    */
   documentOnServer: boolean;
+  /**
+   * More scenarios of this setup's own (declared after the shared ones, before
+   * the server log check), e.g. the history panel's views in Notebook 7.
+   */
+  more?: (setup: string, options: ISetupOptions) => void;
 }
 
 // -- the notebook in the page -------------------------------------------------------
@@ -714,6 +720,8 @@ function declareTests(setup: string, options: ISetupOptions): void {
       )
       .toEqual([]);
   });
+
+  options.more?.(setup, options);
 
   test('the server log has no 5xx answer and no traceback', async () => {
     expect(badLogLines()).toEqual([]);
