@@ -67,17 +67,16 @@ def test_an_image_output_is_kept_as_bytes_and_comes_back_exactly():
 
 def test_several_images_and_pdf_in_one_list_and_json_not_canonical():
     image = png(seed=2)
-    outputs = figure_outputs(png(seed=3)) + [
-        {
-            "output_type": "execute_result",
-            "data": {
-                "image/jpeg": base64.b64encode(image).decode(),
-                "application/pdf": base64.b64encode(b"%PDF-1.4 " + image).decode(),
-            },
-            "execution_count": 4,
-            "metadata": {},
-        }
-    ]
+    result = {
+        "output_type": "execute_result",
+        "data": {
+            "image/jpeg": base64.b64encode(image).decode(),
+            "application/pdf": base64.b64encode(b"%PDF-1.4 " + image).decode(),
+        },
+        "execution_count": 4,
+        "metadata": {},
+    }
+    outputs = [*figure_outputs(png(seed=3)), result]
     for data in (canonical_json(outputs), json.dumps(outputs, indent=1).encode()):
         codec, payload = roundtrip(data)
         assert codec == blobs.SPLIT
