@@ -130,7 +130,7 @@ def _varints(values: Sequence[int]) -> bytes:
 
 
 def _read_varints(data: bytes, count: int, pos: int = 0) -> tuple[list[int], int]:
-    values = []
+    values: list[int] = []
     while len(values) < count:
         z = shift = 0
         while True:
