@@ -9,7 +9,9 @@ When it writes: background operations (what the recorder and the file watcher
 send) wait until nothing new was submitted for ``settle`` seconds, or until
 the oldest has waited ``max_delay``; so the writer works in the pauses between
 cells, in few transactions, instead of competing with the kernel traffic of
-the next cell for the CPU and the GIL. ``urgent`` operations (someone awaits
+the next cell for the CPU and the GIL. (Waking the thread and starting a
+transaction cost more CPU than writing a small execution: a run of quick cells
+is written as one transaction every ``max_delay``.) ``urgent`` operations (someone awaits
 them: a REST request) and ``flush`` go at once.
 
 Failures are sorted in two kinds:
@@ -146,7 +148,7 @@ class Writer:
         history: History,
         *,
         max_backlog: int = 200_000,
-        settle: float = 0.03,
+        settle: float = 0.25,
         max_delay: float = 0.5,
     ) -> None:
         if isinstance(opener, StoreEngines):
