@@ -281,10 +281,14 @@ class Recorder:
         self._queue.put_nowait(("finish", capture, status))
 
     def flush_progress(self, force: bool = False) -> None:
-        """Hand the outputs so far of running executions to the writer (every second)."""
+        """Hand the outputs so far of running executions to the writer (every second).
+
+        Only executions running for a ``progress_interval`` already: a cell that
+        ends sooner is written once, when it ends, never as running."""
+        young = time.monotonic() - self.progress_interval
         for tap in self.taps.values():
             for capture in tap.captures.values():
-                if capture.replay.changed or force:
+                if force or (capture.replay.changed and capture.created <= young):
                     capture.replay.changed = False
                     self._queue.put_nowait(("progress", capture, None))
 

@@ -54,7 +54,7 @@ class Capture:
     by_client: str | None = None
     deleted_cells: tuple[str, ...] = ()
     began: bool = False  # execute_input seen: the code ran (else it was aborted)
-    flushed_at: float = field(default_factory=time.monotonic)
+    created: float = field(default_factory=time.monotonic)
 
     def execution(self, paths: list[str], status: str, ended: float | None) -> Execution:
         return Execution(
