@@ -1,10 +1,13 @@
 """``python -m bench [--quick] [--only SECTIONS] [--fresh] [--no-kishu]``: run, then report.
 
-Runs the sections of SPEC's "Bars it must clear" in order (overhead, size,
-latency, panel, writer), writes every number to ``bench/results/latest.json``
-(and a dated copy), and rewrites the generated part of ``docs/benchmarks.md``
-and ``docs/benchmarks-latency.png``. ``make bench`` installs what it needs and
-calls this.
+Runs the sections of SPEC's "Bars it must clear" in order (server CPU,
+overhead, size, latency, CLI, panel, writer, backends), writes every number to
+``bench/results/latest.json`` (and a dated copy, ``run-*.json``, which the
+three-run overhead table reads back), and rewrites the generated part of
+``docs/benchmarks.md`` and ``docs/benchmarks-latency.png``. Before any
+section the package and the venv are compiled to bytecode (``cli.py``:
+``compile_bytecode``), since ``PYTHONDONTWRITEBYTECODE`` may be set. ``make
+bench`` installs what it needs and calls this.
 """
 
 from __future__ import annotations
@@ -22,11 +25,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import backends, kishu_ref, latency, overhead, panel, report, size, writer_limits
+from . import backends, cli, cpu, kishu_ref, latency, overhead, panel, report, size, writer_limits
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
-SECTIONS = ("overhead", "size", "latency", "panel", "writer", "backends")
+SECTIONS = report.SECTIONS
 
 
 def log(message: str) -> None:
@@ -85,8 +88,17 @@ def main(argv: list[str] | None = None) -> int:
     results["machine"] = machine()
     results["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     results["quick"] = args.quick
+    # what this run measured (latest.json keeps the sections an --only run did not redo)
+    results["ran"] = [s for s in SECTIONS if s in only]
+    section_runs: dict[str, Any] = results.setdefault("section_runs", {})
     started = time.perf_counter()
     timings: dict[str, float] = results.setdefault("section_seconds", {})
+    log("== bytecode")
+    results["bytecode"] = cli.compile_bytecode()
+    log(
+        f"   compiled {', '.join(results['bytecode']['folders'])} "
+        f"({results['bytecode']['seconds']:.0f} s)"
+    )
 
     def section(name: str, fn: Any) -> None:
         if name not in only:
@@ -95,9 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         results[name] = fn()
         timings[name] = time.perf_counter() - t
+        section_runs[name] = {"date": results["date"], "quick": args.quick}
         log(f"   ({timings[name]:.0f} s)")
         previous.write_text(json.dumps(results, indent=1, default=str))
 
+    section("cpu", lambda: asyncio.run(cpu.measure(args.quick, log)))
     section("overhead", lambda: asyncio.run(overhead.measure(args.quick, log)))
 
     def sizes() -> dict[str, Any]:
@@ -111,12 +125,13 @@ def main(argv: list[str] | None = None) -> int:
 
     section("size", sizes)
     stores: dict[int, Any] = {}
-    if "latency" in only or "panel" in only:
+    if {"latency", "cli", "panel"} & set(only):
         log("== synthetic histories")
         t = time.perf_counter()
         stores = latency.synthetic_stores(cache, latency.sizes_for(args.quick), args.fresh, log)
         timings["synthetic"] = time.perf_counter() - t
     section("latency", lambda: latency.measure(args.quick, stores, cache, log))
+    section("cli", lambda: cli.measure(args.quick, stores, cache, log))
     section("panel", lambda: panel.measure(args.quick, stores, cache, RESULTS, log))
     section("writer", lambda: asyncio.run(writer_limits.measure(args.quick, log)))
     section("backends", lambda: backends.measure(args.quick, log))
@@ -127,10 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copyfile(previous, RESULTS / f"run-{stamp}.json")
     log(f"results: {previous} ({results['total_seconds']:.0f} s)")
     if not args.no_docs:
-        written = report.write(results, BENCH.parent / "docs")
+        written = report.write(results, BENCH.parent / "docs", report.load_runs(RESULTS))
         for path in written:
             log(f"wrote {path}")
-    print(report.summary_table(results))
+    print(report.summary_table(results, report.load_runs(RESULTS)))
     return 0
 
 

@@ -103,6 +103,7 @@ class Kernel:
             headers={"Authorization": f"token {self.server.token}"},
         )
         self.ws = await websocket_connect(request, subprotocols=[V1], max_message_size=1 << 30)
+        assert self.ws.protocol is not None
         self.ws.protocol.set_nodelay(True)  # as browsers do: no Nagle delay on small frames
         await self.wait_ready()
         return self

@@ -1,4 +1,4 @@
-"""3. History latency at 100 to 100,000 states, through the REST API and the CLI.
+"""3. History latency at 100 to 100,000 states, through the REST API.
 
 For each size, a real server is started on a copy of the synthetic store
 (``synth.py``) and asked what the panel and a user ask: the log (``GET tree``,
@@ -6,10 +6,9 @@ all states), a hot cell's history (``GET cells/<id>``, its default page: the
 newest 100 of 500 versions), the export of the last (200-cell) state (``GET export``), and a
 restore's payload (``POST restore`` of that state: the answer carries all 200
 cells). Each is timed over a kept-alive connection, after one untimed call;
-the median and range are reported, and the first (cold) call separately. The
-CLI is timed as a user runs it (``jupyter branch ...``, a new process each
-time), next to the cost of starting it at all (``jupyter branch --help``).
+the median and range are reported, and the first (cold) call separately.
 The server's resident memory is read after it started and after the requests.
+The command line on the same stores is ``cli.py``'s section.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ import http.client
 import json
 import shutil
 import sqlite3
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,7 @@ from urllib.parse import quote
 import nbformat
 
 from . import synth
-from .servers import VENV_BIN, Server
+from .servers import Server
 from .stats import summary
 
 REPO = Path(__file__).resolve().parent.parent
@@ -108,20 +106,6 @@ def time_call(client: Client, repeat: int, method: str, path: str, body: Any = N
     return {**summary(times), "first": first, "bytes": nbytes}
 
 
-def time_cli(args: list[str], repeat: int) -> dict[str, Any]:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(
-            [str(VENV_BIN / "jupyter"), "branch", *args],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        times.append(time.perf_counter() - start)
-    return summary(times)
-
-
 def measure_size(store: dict[str, Any], base: Path, repeat: int, log: Any) -> dict[str, Any]:
     server = serve_copy(store, base, f"states-{store['states']}")
     try:
@@ -148,14 +132,6 @@ def measure_size(store: dict[str, Any], base: Path, repeat: int, log: Any) -> di
         }
         rss_after = server.rss()
         client.close()
-        db = f"sqlite:///{base / (server.name + '.sqlite')}"
-        nb = str((server.root / NOTEBOOK).resolve())
-        out = base / "export.ipynb"
-        cli_repeat = max(3, repeat // 2)
-        cli = {
-            "log": time_cli(["--db", db, "log", nb, "--json"], cli_repeat),
-            "export": time_cli(["--db", db, "export", nb, state, "-o", str(out)], cli_repeat),
-        }
         log(
             f"  {store['states']:>6} states: log {api['log']['median'] * 1000:.0f} ms, "
             f"cell {api['cell_history']['median'] * 1000:.0f} ms, "
@@ -167,7 +143,6 @@ def measure_size(store: dict[str, Any], base: Path, repeat: int, log: Any) -> di
             "states": store["states"],
             "store_bytes": store["bytes"],
             "api": api,
-            "cli": cli,
             "rss_start": rss_start,
             "rss_after": rss_after,
         }
@@ -180,20 +155,18 @@ def sizes_for(quick: bool) -> list[int]:
 
 
 def measure(quick: bool, stores: dict[int, Any], cache: Path, log: Any) -> dict[str, Any]:
-    """Time the API and the CLI on each synthetic store; read the server's memory."""
+    """Time the API on each synthetic store; read the server's memory."""
     sizes = sizes_for(quick)
     repeat = 5 if quick else 9
     base = cache / "run"
     shutil.rmtree(base, ignore_errors=True)
     base.mkdir(parents=True)
     try:
-        startup = time_cli(["--help"], 5)
         rows = [measure_size(stores[s], base, repeat, log) for s in sizes]
     finally:
         shutil.rmtree(base, ignore_errors=True)
     return {
         "sizes": sizes,
         "rows": rows,
-        "cli_startup": startup,
         "generation_seconds": {s: stores[s]["seconds"] for s in sizes},
     }

@@ -3,8 +3,10 @@
 Two real servers (extension on, extension off), one notebook session each, one
 ipykernel each, driven over the kernel websocket as JupyterLab drives it. They
 take turns in blocks (on, off, off, on, ...) so drift of the machine hits both
-alike; after every block we wait until the "on" server's writer is idle, so no
-recording work of one block lands in the other side's block. Inside a block the
+alike: 20 blocks a side in a full run, so 20 on/off pairs, whose spread is
+reported beside the median, since one pair alone says little here. After every
+block we wait until the "on" server's writer is idle, so no recording work of
+one block lands in the other side's block. Inside a block the
 writer's work for one execution does overlap the next execution: that is the
 cost a user running cells back to back pays.
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import statistics
 import time
 from typing import Any
 
@@ -58,7 +61,7 @@ def write_notebook(server: Server) -> None:
 def quickack(kernel: Kernel, on: bool) -> None:
     """Make the client ACK every frame at once (or read as the OS does by default)."""
     assert kernel.ws is not None
-    sock = kernel.ws.protocol.stream.socket  # type: ignore[attr-defined]
+    sock = kernel.ws.protocol.stream.socket  # type: ignore[attr-defined,union-attr]
     original = getattr(kernel, "_plain_read", None) or kernel._read
     kernel._plain_read = original  # type: ignore[attr-defined]
     if not on:
@@ -149,14 +152,21 @@ async def compare(
     result["overhead"] = result["on"]["median"] / result["off"]["median"] - 1
     result["overhead_block_min"] = min(pair_ratios)
     result["overhead_block_max"] = max(pair_ratios)
+    # the spread of the pairs: on a shared 2-core machine one pair says little
+    quartiles = statistics.quantiles(pair_ratios, n=4) if len(pair_ratios) > 1 else pair_ratios * 3
+    result["pair_ratios"] = pair_ratios
+    result["overhead_pairs_median"] = median(pair_ratios)
+    result["overhead_pairs_q1"] = quartiles[0]
+    result["overhead_pairs_q3"] = quartiles[-1]
+    result["pairs_on_slower"] = sum(r > 0 for r in pair_ratios)
     result["extra_ms"] = (result["on"]["median"] - result["off"]["median"]) * 1000
     return result
 
 
 async def measure(quick: bool, log: Any) -> dict[str, Any]:
-    blocks = 6 if quick else 14
+    blocks = 6 if quick else 20
     trivial_n = 25 if quick else 50
-    print_blocks, print_n = (4, 2) if quick else (8, 3)
+    print_blocks, print_n = (4, 2) if quick else (20, 2)
     servers = {"on": Server("on", branch=True), "off": Server("off", branch=False)}
     kernels: dict[str, tuple[Server, Kernel]] = {}
     try:

@@ -1,0 +1,334 @@
+"""One Markdown table per bench section, from that section's results.
+
+``report.generated`` puts them together in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .bars import BARS_CLI, pct
+from .stats import ms, size
+
+
+def overhead_table(ov: dict[str, Any]) -> str:
+    names = {
+        "trivial_quickack": "`pass`, back to back, client ACKs at once (the bar)",
+        "trivial_browser_tcp": "`pass`, back to back, ACKs as the OS delays them",
+        "trivial_paced": "`pass`, 100 ms between runs, ACKs at once",
+        "print_100k": "100,000 printed lines",
+    }
+    lines = [
+        "| cell | off: median (block medians) | on: median (block medians) | overhead "
+        "| block pairs: median, middle half, range | on slower | extra per run "
+        "| server CPU per run, off -> on |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for key, name in names.items():
+        r = ov.get(key)
+        if not r:
+            continue
+        off, on = r["off"], r["on"]
+        if "overhead_pairs_median" in r:
+            pairs = (
+                f"{pct(r['overhead_pairs_median'])}; {pct(r['overhead_pairs_q1'])} to "
+                f"{pct(r['overhead_pairs_q3'])}; {pct(r['overhead_block_min'])} to "
+                f"{pct(r['overhead_block_max'])}"
+            )
+            slower = f"{r['pairs_on_slower']} of {r['blocks']}"
+        else:  # a run from before the spread was kept
+            pairs = f"range {pct(r['overhead_block_min'])} to {pct(r['overhead_block_max'])}"
+            slower = "n/a"
+        lines.append(
+            f"| {name}, {r['blocks']}x{r['per_block']} runs per side | {ms(off['median'])} "
+            f"({ms(off['block_median_min'])}-{ms(off['block_median_max'])}) | {ms(on['median'])} "
+            f"({ms(on['block_median_min'])}-{ms(on['block_median_max'])}) | "
+            f"**{pct(r['overhead'])}** | {pairs} | {slower} | "
+            f"{r['extra_ms']:+.1f} ms | {ms(off['server_cpu_per_exec'])} -> "
+            f"{ms(on['server_cpu_per_exec'])} |"
+        )
+    lines += [
+        "",
+        "Overhead: the median of every run on, over the median of every run off. A block "
+        "pair is one block on and the block off beside it: its ratio, over all pairs, shows "
+        "how far one comparison can stray on this machine.",
+    ]
+    return "\n".join(lines)
+
+
+def cpu_table(c: dict[str, Any]) -> str:
+    """Server CPU per execution, on vs off, per repetition (cpu.py)."""
+    reps = c["reps"]
+    head = " | ".join(f"repetition {i + 1} ({', '.join(r['order'])})" for i, r in enumerate(reps))
+    lines = [
+        f"| server process CPU (user + system) per run | {head} | bar |",
+        "|---" * (len(reps) + 2) + "|",
+    ]
+
+    def row(label: str, cell: Callable[..., str], bar: str = "") -> None:
+        lines.append(f"| {label} | " + " | ".join(cell(r) for r in reps) + f" | {bar} |")
+
+    def both(r: dict[str, Any], key: str, field: str = "cpu_ms_per_run", digits: int = 2) -> str:
+        return f"{r['off'][key][field]:.{digits}f} ms -> {r['on'][key][field]:.{digits}f} ms"
+
+    pace = f"{c['pace'] * 1000:.0f} ms apart"
+    windows = (
+        ("trivial", f"`pass`, back to back, ACKs as the OS delays them ({c['trivial_runs']} runs)"),
+        ("trivial_paced", f"`pass`, ACKs at once, {pace}"),
+        ("trivial_batched", "`pass`, ACKs at once, back to back (Run All: the writer batches)"),
+    )
+    for key, label in windows:
+        row(f"{label}, off -> on", lambda r, key=key: both(r, key))
+        extra = f"extra_ms_per_{key}" if key != "trivial" else "extra_ms_per_trivial"
+        bold = key == "trivial"
+        row(
+            f"extra{' (the bar)' if bold else ''}",
+            lambda r, extra=extra, bold=bold: (
+                f"**{r[extra]:+.2f} ms**" if bold else f"{r[extra]:+.2f} ms"
+            ),
+            "+0.2 ms" if bold else "",
+        )
+    row(
+        f"printing {c['flood_lines']:,} lines ({c['flood_runs']} runs back to back, ACKs as "
+        "the OS delays them), off -> on",
+        lambda r: both(r, "flood", digits=1),
+    )
+    row("MB of stream text a run", lambda r: f"{r['on']['flood']['mb_per_run']:.3f} MB")
+    row(
+        "extra per MB of output (the bar)",
+        lambda r: f"**{r['extra_ms_per_mb']:+.2f} ms**",
+        "+1.5 ms",
+    )
+    row(
+        "the same two extras from `schedstat` (ns, not ticks): per trivial run / per MB",
+        lambda r: (
+            f"{r['sched_extra_ms_per_trivial']:+.2f} ms / {r['sched_extra_ms_per_mb']:+.2f} ms"
+            + (
+                ""
+                if not any(
+                    r[s][k]["threads_ended"] for s in ("on", "off") for k in ("trivial", "flood")
+                )
+                else " (a thread ended in a window: its time is missing)"
+            )
+        ),
+    )
+    row(
+        "extra per MB beyond a trivial run's extra",
+        lambda r: f"{r['extra_ms_per_mb_beyond_trivial']:+.2f} ms",
+    )
+    for label, key in (("`pass` (the bar's)", "trivial"), ("printing", "flood")):
+        for thread, field in (
+            ("the event loop's thread", "main_thread_ms_per_run"),
+            ("the other threads (writer, tap, executors)", "other_threads_ms_per_run"),
+        ):
+            row(
+                f"{label}: {thread}, off -> on",
+                lambda r, key=key, field=field: both(r, key, field),
+            )
+    row(
+        "idle, off / on (CPU ms per s, over 2 s before the runs)",
+        lambda r: f"{r['off']['idle_cpu_ms_per_s']:.1f} / {r['on']['idle_cpu_ms_per_s']:.1f}",
+    )
+    row(
+        "on, in the 0.5 s after each window (CPU ms per s)",
+        lambda r: " / ".join(
+            f"{r['on'][k]['tail_cpu_ms_per_s']:.1f}" for k in (*dict(windows), "flood")
+        ),
+    )
+    row(
+        "on, `GET info` polls while the writer settled (each window), CPU of one, taken off",
+        lambda r: (
+            " + ".join(str(r["on"][k]["polls"]) for k in (*dict(windows), "flood"))
+            + f", {r['on']['trivial']['poll_cpu_ms']:.2f} ms"
+        ),
+    )
+    lines += [
+        "",
+        f"Extra per trivial run: **{c['extra_ms_per_trivial']:+.2f} ms** as a browser's "
+        f"TCP runs it ({c['extra_ms_per_trivial_paced']:+.2f} ms ACKing at once, {pace}; "
+        f"{c['extra_ms_per_trivial_batched']:+.2f} ms back to back); per MB of output: "
+        f"**{c['extra_ms_per_mb']:+.2f} ms** (the mean of the repetitions; a MB is 10^6 "
+        "bytes of the stream text the client received). The bars are judged on the CPU "
+        "times of `/proc/<pid>/stat`, which come in 10 ms ticks: 0.04 ms a run over 240 "
+        "runs, but 1.5 ms per MB over 9 runs of 0.73 MB, as large as that bar; hence the "
+        "`schedstat` row.",
+    ]
+    return "\n".join(lines)
+
+
+def cli_table(cl: dict[str, Any], bytecode: dict[str, Any] | None = None) -> str:
+    """The commands' medians and their ratio to ``--help`` in the same rounds (cli.py)."""
+    cols = (
+        ("help", "`--help`"),
+        ("log_json", "`log --json`"),
+        ("log", "`log`"),
+        ("show", "`show`"),
+        ("export", "`export -o F`"),
+    )
+    lines = [
+        "| states | store | " + " | ".join(label for _, label in cols) + " |",
+        "|---|---|" + "---|" * len(cols),
+    ]
+    for r in cl["rows"]:
+        cells = []
+        for key, _ in cols:
+            c = r["commands"][key]
+            if key == "help":
+                cells.append(ms(c["median"]))
+                continue
+            bar = r["states"] in BARS_CLI[key]
+            ratio = f"{c['ratio']:.2f}x"
+            cells.append(
+                f"{ms(c['median'])}, {'**' + ratio + '**' if bar else ratio} "
+                f"({c['round_ratio_min']:.2f}-{c['round_ratio_max']:.2f}x)"
+            )
+        lines.append(f"| {r['states']:,} | {size(r['store_bytes'])} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f"Whole processes, `jupyter branch --db sqlite:///... COMMAND` as typed, medians of "
+        f"{cl['rounds']} rounds in which the five commands take turns (the order rotating), "
+        "so the machine's load falls on all alike. The ratio is a command's median over "
+        "`--help`'s median; in brackets, the range of its ratio to `--help` within a "
+        "round. In bold, the ratios with a bar (at most 1.5x). Each command was run once "
+        "before the rounds and its answer checked.",
+    ]
+    if bytecode:
+        lines[-1] += (
+            " Before the run, the package and the venv were compiled to bytecode "
+            f"(`python -m compileall -q {' '.join(Path(f).name for f in bytecode['folders'])}`"
+            f"{'' if bytecode.get('ok') else ', which reported errors'}): with "
+            "`PYTHONDONTWRITEBYTECODE` set, as on this machine, every process would "
+            "otherwise compile `jupyter_branch` again."
+        )
+    return "\n".join(lines)
+
+
+def size_table(sz: dict[str, Any]) -> str:
+    f = sz["floor"]
+    k = sz.get("kishu") or {}
+    kishu = (
+        f"{size(k['store_bytes'])} ({', '.join(k['files'])}; Kishu {k['version']}, "
+        f"{k['executions']} executions)"
+        if k.get("installed")
+        else f"not measured: {k.get('reason', 'not run')}"
+    )
+    ev = ", ".join(f"{n} {e}" for e, n in sorted(sz["events"].items()))
+    rows = [
+        (
+            "session",
+            f"{sz['cells']} cells, {sz['executions']} executions, {sz['states']} states ({ev})",
+        ),
+        ("jupyter-branch store on disk", f"**{size(sz['store_bytes'])}**"),
+        ("of which an empty store (schema, indexes, search index)", size(sz["empty_store_bytes"])),
+        (
+            "its blobs: content / compressed",
+            f"{size(sz['store_content_bytes'])} / {size(sz['store_compressed_bytes'])}",
+        ),
+        (
+            "(a) a full .ipynb copy per execution",
+            f"{size(sz['ipynb_copies_bytes'])} (last copy {size(sz['ipynb_final_bytes'])}): "
+            f"store is **{sz['ratio_ipynb']:.1f}x** smaller",
+        ),
+        (
+            "(b) unique content, each piece zlib-compressed (the floor)",
+            f"{size(f['zlib_each'])} ({f['pieces']} pieces, {size(f['raw_bytes'])} raw): "
+            f"store is **{sz['ratio_floor']:.2f}x** it",
+        ),
+        (
+            "(b') unique content as one zlib stream (level 9)",
+            f"{size(f['zlib_stream'])}: store is {sz['ratio_floor_stream']:.2f}x it",
+        ),
+        ("(c) Kishu on the same session (variables, not outputs)", kishu),
+    ]
+    lines = ["| | |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows]
+    return "\n".join(lines)
+
+
+def latency_table(lat: dict[str, Any]) -> str:
+    lines = [
+        "| states | store | log (API) | cell history (API) | export (API) | restore (API) "
+        "| server RSS: start -> after |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in lat["rows"]:
+        a = r["api"]
+        lines.append(
+            f"| {r['states']:,} | {size(r['store_bytes'])} | {ms(a['log']['median'])} "
+            f"({size(a['log']['bytes'])}) | {ms(a['cell_history']['median'])} | "
+            f"{ms(a['export']['median'])} | {ms(a['restore']['median'])} | "
+            f"{size(r['rss_start'])} -> {size(r['rss_after'])} |"
+        )
+    lines.append("")
+    lines.append(
+        f"Medians of {lat['rows'][0]['api']['log']['n']} calls after one untimed call "
+        "(kept-alive connection). The command line on the same stores is in section 8."
+    )
+    return "\n".join(lines)
+
+
+def panel_table(pn: dict[str, Any]) -> str:
+    lines = [
+        "| states | history first shown | notebook's cells shown | `GET tree` in the browser "
+        "| its size |",
+        "|---|---|---|---|---|",
+    ]
+    for r in pn["rows"]:
+        lines.append(
+            f"| {r['states']:,} | {ms(r['shown']['median'])} ({ms(r['shown']['min'])}-"
+            f"{ms(r['shown']['max'])}) | {ms(r['cells_shown']['median'])} | "
+            f"{ms(r['tree_request']['median'])} | {size(r['tree_bytes'])} |"
+        )
+    return "\n".join(lines)
+
+
+def writer_table(w: dict[str, Any]) -> str:
+    a, b = w["writer_alone_small"], w["writer_alone_big"]
+    lines = [
+        f"Writer alone (in process, 30-cell notebook): **{a['per_second']:.0f} executions/s** "
+        f"with 1 KB outputs; **{b['mb_per_second']:.1f} MB/s** ({b['per_second']:.0f} "
+        "executions/s) with 256 KB outputs.",
+        "",
+        "| cells printing | rate asked | rate the kernel ran | output | peak backlog | "
+        "keeps up | recorded |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in w["ramp_small"] + w["ramp_big"]:
+        lines.append(
+            f"| {'1 KB' if r['kind'] == 'small' else '256 KB'} | {r['target_rate']:g}/s | "
+            f"{r['kernel_rate']:.0f}/s | {r['mb_per_second']:.2f} MB/s | {r['peak_backlog']} | "
+            f"{'no: lags' if r['lagging'] else 'yes'} | {r.get('recorded', '?')} of {r['sent']} |"
+        )
+    o = w["overload"]
+    lines += [
+        "",
+        f"Past the limit: {o['sent']} executions of 256 KB sent at once. When the kernel had "
+        f"run them all ({o['kernel_seconds']:.1f} s), {o['backlog_when_kernel_done']} writes "
+        f"were still queued; they drained in {o['drain_seconds']:.1f} s more. "
+        f"{o['recorded']} of {o['sent']} were recorded, {o['refused']} refused. Over the whole "
+        f"section {w['total_recorded']} of {w['total_sent']} executions became states.",
+        "",
+        "What `jupyter branch info` printed while that backlog was queued:",
+        "",
+        "```",
+        o["cli_info_during_backlog"].rstrip(),
+        "```",
+    ]
+    return "\n".join(lines)
+
+
+def backends_table(b: dict[str, Any]) -> str:
+    """The same history written and read on both backends (bench/backends.py)."""
+    rows = [
+        "| measure | SQLite | PostgreSQL | PostgreSQL / SQLite |",
+        "|---|---|---|---|",
+    ]
+    for key, label, unit in (
+        ("writes_per_second", f"writer: {b['executions']:,} executions recorded", "/s"),
+        ("log_ms", f"full log of {b['executions']:,} states (GET tree's pages)", " ms"),
+        ("cell_history_ms", "a cell's newest 100 versions", " ms"),
+    ):
+        lite, pg = b["sqlite"][key], b["postgresql"][key]
+        rows.append(f"| {label} | {lite:,.1f}{unit} | {pg:,.1f}{unit} | {pg / lite:.2f}x |")
+    return "\n".join(rows)
