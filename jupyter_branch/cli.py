@@ -64,44 +64,30 @@ def _when(iso_time: str | None) -> str:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    if args.json:
-        return _log_json(args)
-    with _service(args) as service:
-        log = service.log(_abs(args.notebook), of=_of(args))
-    states = log["states"]  # summaries, as the REST API sends them (store/summary.py)
-    for s in states:
-        mark = "*" if s["id"] == log["head"] else " "
-        count = f"[{s['execution_count']}]" if s["execution_count"] is not None else ""
-        status = s["status"] or ""
-        label = f" ({s['label']})" if s["label"] else ""
-        print(
-            f"{mark} {s['id'][:12]}  {_when(s['time'])}  {s['event']:<8} "
-            f"{status:<11} {count:<6} {s['preview']}{label}"
-        )
-    if not states:
-        print("no states recorded")
-    return EXIT_OK
-
-
-def _log_json(args: argparse.Namespace) -> int:
-    """The log as one JSON object, its states encoded by the database a page at a time
-    (as GET tree sends them): nothing is decoded and encoded again here."""
+    """The log a page at a time, encoded by the database (``store/summary.py``): as
+    JSON (``--json``), or as lines, Head marked ``*``. Nothing is decoded here."""
     out = sys.stdout
     with _service(args) as service:
         abs_path, of = _abs(args.notebook), _of(args)
-        page = service.log_json(abs_path, 0, None, of)
-        head = json.dumps({"notebook": args.notebook, "head": page["head"]})
-        out.write(f'{head[:-1]}, "states": [')
-        until, sep = page["until"], ""
+        read = service.log_json if args.json else service.log_text
+        key, sep = ("states_json", ",") if args.json else ("lines", "\n")
+        page = read(abs_path, 0, None, of)
+        if args.json:
+            head = json.dumps({"notebook": args.notebook, "head": page["head"]})
+            out.write(f'{head[:-1]}, "states": [')
+        until, written = page["until"], False
         while True:
-            inner = page["states_json"][1:-1]
+            inner = page[key][1:-1] if args.json else page[key]
             if inner:
-                out.write(sep + inner)
-                sep = ","
+                out.write(sep + inner if written else inner)
+                written = True
             if page["last"] >= until or not page["count"]:
                 break
-            page = service.log_json(abs_path, page["last"], until, of)
-    out.write("]}\n")
+            page = read(abs_path, page["last"], until, of)
+    if args.json:
+        out.write("]}\n")
+    else:
+        out.write("\n" if written else "no states recorded\n")
     return EXIT_OK
 
 

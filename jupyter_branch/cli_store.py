@@ -19,6 +19,8 @@ from .store.reads import Reads
 class LiteHistory:
     """The reads a command makes, over one read-only SQLite snapshot."""
 
+    page = 5_000  # states per page of the log, as the server's LOG_PAGE
+
     def __init__(self, reads: Reads, url: str, path: Any) -> None:
         self.reads = reads
         self.owner = reads.owner
@@ -35,7 +37,16 @@ class LiteHistory:
         until_seq: int | None = None,
         of: str | None = None,
     ) -> dict[str, Any]:
-        return self.reads.log_page(abs_path, since_seq, until_seq, of)
+        return self.reads.log_page(abs_path, since_seq, until_seq, of, self.page)
+
+    def log_text(
+        self,
+        abs_path: str,
+        since_seq: int = 0,
+        until_seq: int | None = None,
+        of: str | None = None,
+    ) -> dict[str, Any]:
+        return self.reads.log_page(abs_path, since_seq, until_seq, of, self.page, text=True)
 
     def state(self, abs_path: str, ref: str, of: str | None = None) -> dict[str, Any]:
         return self.reads.state(abs_path, ref, of)

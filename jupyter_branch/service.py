@@ -93,6 +93,18 @@ class HistoryService:
         with self.engines.reader.begin() as conn:
             return self._reads(conn).log_page(abs_path, since_seq, until_seq, of, LOG_PAGE)
 
+    def log_text(
+        self,
+        abs_path: str,
+        since_seq: int = 0,
+        until_seq: int | None = None,
+        of: str | None = None,
+    ) -> dict[str, Any]:
+        """As ``log_json``, the page as the command line prints it (``lines``)."""
+        with self.engines.reader.begin() as conn:
+            reads = self._reads(conn)
+            return reads.log_page(abs_path, since_seq, until_seq, of, LOG_PAGE, text=True)
+
     def resolve(self, abs_path: str, ref: str, of: str | None = None) -> str:
         with self.engines.reader.begin() as conn:
             return self._reads(conn).resolve(abs_path, ref, of)

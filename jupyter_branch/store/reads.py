@@ -88,7 +88,28 @@ def log_json(
     """Return one page of ``log()`` encoded as a JSON array by the database: the states
     with ``since_seq < seq <= until_seq``, oldest first, at most ``limit``; with the
     ``seq`` of the last one (``since_seq`` if none) and how many."""
-    row = runner.first("log_json", nb=nb["id"], since=since_seq, until=until_seq, limit=limit)
+    return _page(runner, "log_json", nb, since_seq, until_seq, limit)
+
+
+def log_text(
+    runner: Runner, nb: Mapping[str, Any], since_seq: int, until_seq: int, limit: int
+) -> tuple[str, int, int]:
+    """As ``log_json``, the page as the command line prints it: a line per state,
+    formatted by the database (``summary.log_text_select``), Head marked ``*``."""
+    return _page(runner, "log_text", nb, since_seq, until_seq, limit, head=nb["head_id"])
+
+
+def _page(
+    runner: Runner,
+    name: str,
+    nb: Mapping[str, Any],
+    since_seq: int,
+    until_seq: int,
+    limit: int,
+    **more: Any,
+) -> tuple[str, int, int]:
+    params = {"nb": nb["id"], "since": since_seq, "until": until_seq, "limit": limit, **more}
+    row = runner.first(name, **params)
     assert row is not None
     text_, last, count = list(row.values())
     return str(text_), int(last if last is not None else since_seq), int(count)
@@ -246,8 +267,10 @@ class Reads:
         until_seq: int | None = None,
         of: str | None = None,
         limit: int = 5_000,
+        text: bool = False,
     ) -> dict[str, Any]:
-        """One page (``limit`` states) of ``log``, as a JSON array encoded by the database.
+        """One page (``limit`` states) of ``log``, encoded by the database: a JSON array
+        (``states_json``), or with ``text`` the command line's lines (``lines``).
 
         The first call (no ``until_seq``) also answers ``head``, ``running``,
         ``deleted`` and ``until``, the newest ``seq`` then: ask for the next
@@ -264,8 +287,9 @@ class Reads:
                 "deleted": nb["deleted"] is not None,
                 "until": until_seq,
             }
-        states_json, last, count = log_json(self.runner, nb, since_seq, until_seq, limit)
-        return {**out, "states_json": states_json, "last": last, "count": count}
+        encode, key = (log_text, "lines") if text else (log_json, "states_json")
+        encoded, last, count = encode(self.runner, nb, since_seq, until_seq, limit)
+        return {**out, key: encoded, "last": last, "count": count}
 
     def resolve(self, abs_path: str, ref: str, of: str | None = None) -> str:
         return resolve_state(self.runner, self.notebook(abs_path, of), ref)

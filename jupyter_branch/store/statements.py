@@ -177,6 +177,7 @@ STATEMENTS: dict[str, Builder] = {
     "find_notebook": _find_notebook,
     "log": summary.log_select,
     "log_json": summary.log_json_select,
+    "log_text": summary.log_text_select,
     "last_seq": _last_seq,
     "running": _running,
     "resolve": _resolve,

@@ -59,6 +59,37 @@ def test_log_answers_to_an_absolute_path_and_prints_readably(history, capsys, st
     assert "x = 2" in lines[-1]
 
 
+def test_log_lines_say_head_time_event_status_count_preview_and_label(history, capsys, store):
+    store.service.label(str(store.root / "nb.ipynb"), history["first"], "baseline").result(10)
+    store.writer.flush()
+    code, out, _ = run(capsys, "--db", history["db"], "log", "nb.ipynb")
+    assert code == 0
+    data = json.loads(run(capsys, "--db", history["db"], "log", "nb.ipynb", "--json")[1])
+    first = next(s for s in data["states"] if s["id"] == history["first"])
+    when = first["time"][:19].replace("T", " ")
+    expected = f"  {history['first'][:12]}  {when}  {'execute':<8} {'ok':<11} {'[1]':<6} x = 1"
+    assert expected + " (baseline)" in out.splitlines()
+    assert out.count("*") == 1 and out.endswith("\n")
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["lines", "json"])
+def test_log_read_a_page_at_a_time_is_the_whole_log(history, capsys, monkeypatch, as_json):
+    from jupyter_branch import cli_store, service
+
+    args = ["--db", history["db"], "log", "nb.ipynb"] + (["--json"] if as_json else [])
+
+    def read() -> object:
+        out = run(capsys, *args)[1]
+        return json.loads(out) if as_json else out  # PostgreSQL puts ", " inside a page
+
+    whole = read()
+    assert len(whole["states"] if as_json else whole.splitlines()) == 4
+    for page in (3, 1):  # 4 states: pages of 3 and 1, then 4 pages
+        monkeypatch.setattr(service, "LOG_PAGE", page)
+        monkeypatch.setattr(cli_store.LiteHistory, "page", page)
+        assert read() == whole
+
+
 def test_show_by_unique_prefix(history, capsys):
     code, out, _ = run(capsys, "--db", history["db"], "show", "nb.ipynb", history["first"][:7])
     assert code == 0
