@@ -244,10 +244,10 @@ SQL = {'blob': ('SELECT blobs.codec, blobs.data \nFROM blobs \nWHERE blobs.id = 
                {}),
  'resolve': ('SELECT states.id \n'
              'FROM states \n'
-             'WHERE states.notebook_id = ? AND states.id >= ? AND states.id < ?\n'
+             'WHERE states.notebook_id + ? = ? AND states.id >= ? AND states.id < ?\n'
              ' LIMIT ? OFFSET ?',
-             ('nb', 'lo', 'hi', 'param_1', 'param_2'),
-             {'param_1': 2, 'param_2': 0}),
+             ('notebook_id_1', 'nb', 'lo', 'hi', 'param_1', 'param_2'),
+             {'notebook_id_1': 0, 'param_1': 2, 'param_2': 0}),
  'running': ('SELECT running."key", running.cell_id, running.code, running.started \n'
              'FROM running \n'
              'WHERE running.notebook_id = ? ORDER BY running.started',

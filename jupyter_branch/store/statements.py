@@ -47,11 +47,15 @@ def _running(dialect: str) -> Select[Any]:
 
 
 def _resolve(dialect: str) -> Select[Any]:
-    """States of ``nb`` whose id is in [lo, hi): a prefix and the prefix + 'g'."""
+    """States of ``nb`` whose id is in [lo, hi): a prefix and the prefix + 'g'.
+
+    The id range is what narrows it down; ``notebook_id + 0`` keeps a planner
+    without statistics (SQLite) from walking every state of the notebook by
+    its index instead (47 ms at 100,000 states, 0.2 ms by the id)."""
     return (
         select(states.c.id)
         .where(
-            states.c.notebook_id == bindparam("nb"),
+            states.c.notebook_id + 0 == bindparam("nb"),
             states.c.id >= bindparam("lo"),
             states.c.id < bindparam("hi"),
         )
