@@ -4,7 +4,7 @@ The same history is written into the embedded SQLite store and into a real
 PostgreSQL server (Debian's, started here on loopback, as the tests do), through
 the server's own writer (``Writer`` + ``History``, in process, no HTTP): first
 ``N`` executions one after another as one server records them, then the reads
-the panel makes, timed as medians: a full log (``log_json``, pages of 5,000, as
+the panel makes, timed as medians: a full log (``log_page``, pages of 5,000, as
 GET tree sends it) and a cell's newest 100 versions. Each row gives both and
 their ratio, PostgreSQL over SQLite.
 """
@@ -80,10 +80,10 @@ def median_ms(fn: Any, repeat: int) -> float:
 
 
 def full_log(service: HistoryService) -> None:
-    page = service.log_json(NB)
+    page = service.log_page(NB)
     until = page["until"]
     while page["count"] >= LOG_PAGE and page["last"] < until:
-        page = service.log_json(NB, page["last"], until)
+        page = service.log_page(NB, page["last"], until)
 
 
 def measure(quick: bool, log: Any) -> dict[str, Any]:

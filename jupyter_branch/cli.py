@@ -69,9 +69,9 @@ def cmd_log(args: argparse.Namespace) -> int:
     out = sys.stdout
     with _service(args) as service:
         abs_path, of = _abs(args.notebook), _of(args)
-        read = service.log_json if args.json else service.log_text
-        key, sep = ("states_json", ",") if args.json else ("lines", "\n")
-        page = read(abs_path, 0, None, of)
+        text = not args.json
+        key, sep = ("lines", "\n") if text else ("states_json", ",")
+        page = service.log_page(abs_path, 0, None, of, text)
         if args.json:
             head = json.dumps({"notebook": args.notebook, "head": page["head"]})
             out.write(f'{head[:-1]}, "states": [')
@@ -83,7 +83,7 @@ def cmd_log(args: argparse.Namespace) -> int:
                 written = True
             if page["last"] >= until or not page["count"]:
                 break
-            page = read(abs_path, page["last"], until, of)
+            page = service.log_page(abs_path, page["last"], until, of, text)
     if args.json:
         out.write("]}\n")
     else:

@@ -30,23 +30,15 @@ class LiteHistory:
     def log(self, abs_path: str, since_seq: int = 0, of: str | None = None) -> dict[str, Any]:
         return self.reads.log(abs_path, since_seq, of)
 
-    def log_json(
+    def log_page(
         self,
         abs_path: str,
         since_seq: int = 0,
         until_seq: int | None = None,
         of: str | None = None,
+        text: bool = False,
     ) -> dict[str, Any]:
-        return self.reads.log_page(abs_path, since_seq, until_seq, of, self.page)
-
-    def log_text(
-        self,
-        abs_path: str,
-        since_seq: int = 0,
-        until_seq: int | None = None,
-        of: str | None = None,
-    ) -> dict[str, Any]:
-        return self.reads.log_page(abs_path, since_seq, until_seq, of, self.page, text=True)
+        return self.reads.log_page(abs_path, since_seq, until_seq, of, self.page, text=text)
 
     def state(self, abs_path: str, ref: str, of: str | None = None) -> dict[str, Any]:
         return self.reads.state(abs_path, ref, of)

@@ -173,7 +173,7 @@ class TreeHandler(BranchHandler):
         since = _int(self.get_query_argument("since", "0"), "since")
         service = self.service()
         try:
-            page = await self.call(service.log_json, abs_path, since, None, of)
+            page = await self.call(service.log_page, abs_path, since, None, of)
         except HTTPError as err:
             if err.status_code != 404:
                 raise
@@ -203,7 +203,7 @@ class TreeHandler(BranchHandler):
             if page["count"] < LOG_PAGE or page["last"] >= until:
                 break
             await self.flush()
-            page = await self.call(service.log_json, abs_path, page["last"], until, of)
+            page = await self.call(service.log_page, abs_path, page["last"], until, of)
         self.finish("]}")
 
 
