@@ -6,8 +6,8 @@ and outputs list to the search index as it stores it. Rows are keyed by
 ``model.scoped_key``: content is stored once per notebook, so each row has one
 owner; inserts are ``ON CONFLICT DO NOTHING`` so any number of writers can put
 the same content at once. The module-level readers turn a
-state's layout back into ``CellRef``s (for the rules) or full nbformat cells
-(for the API, the CLI and export).
+state's layout back into ``CellRef``s (for the rules); full nbformat cells
+(for the API, the CLI, export and restore) come from ``reads.load_versions``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from ..model import (
     hash_bytes,
     scoped_key,
 )
-from ..outputs import without_transient
 from . import blobs as codec
 from . import search
 from .fastexec import fetch_one, write
@@ -256,51 +255,3 @@ def load_refs(conn: Connection, layout_blob: int) -> tuple[list[int], list[CellR
         for r in _order(ids, rows)
     ]
     return ids, refs
-
-
-def load_versions(conn: Connection, version_ids: Sequence[int]) -> list[dict[str, Any]]:
-    """Return full cells (nbformat-shaped dicts) for version ids, in order.
-
-    Outputs come without their ``transient`` display ids (``without_transient``).
-    """
-    if not version_ids:
-        return []
-    sb, ob, mb = blobs.alias(), blobs.alias(), blobs.alias()
-    query = (
-        select(
-            cell_versions.c.id,
-            cell_versions.c.cell_id,
-            cell_versions.c.cell_type,
-            cell_versions.c.execution_count,
-            sb.c.codec.label("s_codec"),
-            sb.c.data.label("s_data"),
-            ob.c.codec.label("o_codec"),
-            ob.c.data.label("o_data"),
-            mb.c.codec.label("m_codec"),
-            mb.c.data.label("m_data"),
-        )
-        .join(sb, sb.c.id == cell_versions.c.source_blob)
-        .outerjoin(ob, ob.c.id == cell_versions.c.outputs_blob)
-        .outerjoin(mb, mb.c.id == cell_versions.c.metadata_blob)
-        .where(cell_versions.c.id.in_(set(version_ids)))
-    )
-    rows = {r.id: r for r in conn.execute(query)}
-    cells = []
-    for r in _order(version_ids, rows):
-        cell: dict[str, Any] = {
-            "id": r.cell_id,
-            "cell_type": r.cell_type,
-            "source": codec.decode(r.s_codec, r.s_data).decode("utf-8", "surrogatepass"),
-            "metadata": codec.decode_json(r.m_codec, r.m_data) if r.m_data is not None else {},
-        }
-        if r.cell_type == "code":
-            outputs = codec.decode_json(r.o_codec, r.o_data) if r.o_data is not None else []
-            cell["outputs"] = without_transient(outputs)
-            cell["execution_count"] = r.execution_count
-        cells.append(cell)
-    return cells
-
-
-def load_cells(conn: Connection, layout_blob: int) -> list[dict[str, Any]]:
-    """Return a state's full cells in order."""
-    return load_versions(conn, read_layout(conn, layout_blob))

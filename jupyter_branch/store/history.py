@@ -27,10 +27,12 @@ from ..identity import default_owner, server_name
 from ..model import CellRef, Execution, ReportedCell
 from ..outputs import clean_output
 from .blobs import pack_running, unpack_running
-from .content import ContentWriter, load_refs, load_versions, read_json
+from .content import ContentWriter, load_refs, read_json
 from .displays import Displays
 from .fastexec import fetch_one, write, write_many
+from .reads import load_versions
 from .schema import notebooks, running, state_cells, states
+from .statements import runner_for
 
 log = logging.getLogger("jupyter_branch")
 
@@ -608,7 +610,7 @@ class History:
             preview=f"restored {what}{state_id[:12]}",
         )
         version_ids = self.heads[nb_id].version_ids
-        return {"state": new_id, "cells": load_versions(conn, version_ids)}
+        return {"state": new_id, "cells": load_versions(runner_for(conn), version_ids)}
 
     def rename(self, conn: Connection, old_abs: str, new_abs: str) -> int:
         """Follow a rename or move of a notebook or a folder; return how many notebooks moved."""
