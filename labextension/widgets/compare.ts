@@ -14,6 +14,7 @@ import { imagesOf, otherOutputs, pairImages, ranCell } from '../compare';
 import { IDiffCell, IOutput, IState, IStateCell } from '../tokens';
 import { ImageCompare, PixelLoader } from './compareimages';
 import { renderOutputs } from './outputs';
+import { eventLabel } from './rowtext';
 import { diffLines } from './stateview';
 import { formatDuration, relativeTime } from './timeline';
 
@@ -97,23 +98,6 @@ export function sideHeader(
     );
   }
   return node;
-}
-
-function eventLabel(event: string, trans: TranslationBundle): string {
-  switch (event) {
-    case 'execute':
-      return trans.__('ran');
-    case 'edit':
-      return trans.__('edited');
-    case 'restore':
-      return trans.__('restored');
-    case 'save':
-      return trans.__('saved');
-    case 'external':
-      return trans.__('changed on disk');
-    default:
-      return event;
-  }
 }
 
 function note(text: string, className = 'jp-BranchCompare-note'): HTMLElement {
