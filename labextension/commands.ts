@@ -233,7 +233,12 @@ export function addCommands(ctx: ICommandContext): void {
             !owner && panel.path === path && panel.model.graph
               ? panel.model.graph.states
               : (await getTree(path, settings, 0, owner)).states;
-          const picked = await pickOtherState(states, id, trans);
+          const picked = await pickOtherState(
+            states,
+            id,
+            trans.__('Diff state %1 with', id.slice(0, 8)),
+            trans
+          );
           if (picked === null) {
             return;
           }

@@ -6,7 +6,7 @@
  */
 
 import { JupyterFrontEnd } from '@jupyterlab/application';
-import { InputDialog, Notification } from '@jupyterlab/apputils';
+import { Notification } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
@@ -18,7 +18,7 @@ import { CommandIDs, IState, IStateDetail } from './tokens';
 import { CompareView } from './widgets/compare';
 import { StateCompareView } from './widgets/comparestates';
 import { HistoryPanel } from './widgets/panel';
-import { mainArea, openInMainArea } from './widgets/stateview';
+import { mainArea, openInMainArea, pickOtherState } from './widgets/stateview';
 
 export interface ICompareContext {
   app: JupyterFrontEnd;
@@ -29,9 +29,6 @@ export interface ICompareContext {
 }
 
 type Args = ReadonlyPartialJSONObject;
-
-/** How many states the "compare with" dialog offers, newest first. */
-const MAX_CHOICES = 500;
 
 const RUNS_ARGS = {
   args: {
@@ -183,7 +180,12 @@ export function addCompareCommands(ctx: ICompareContext): void {
         const states = await statesOf(path, against ? [ref, against] : [ref]);
         const first = findState(states, ref);
         if (!against) {
-          const picked = await pickState(states, first, trans);
+          const picked = await pickOtherState(
+            states,
+            first.id,
+            trans.__('Compare state %1 with', first.id.slice(0, 8)),
+            trans
+          );
           if (picked === null) {
             return;
           }
@@ -218,38 +220,4 @@ export function addCompareCommands(ctx: ICompareContext): void {
     selector: '.jp-BranchPanel .jp-BranchStateRow',
     rank: 2.5 // after "Diff with…"
   });
-}
-
-/**
- * Ask for the state to compare `state` with, newest first.
- *
- * @returns its id, or null if the user cancelled
- * @throws Error if the notebook has no other state
- */
-async function pickState(
-  states: readonly IState[],
-  state: IState,
-  trans: TranslationBundle
-): Promise<string | null> {
-  // a dialog of a few hundred choices stays usable
-  const choices = [...states]
-    .reverse()
-    .filter(s => s.id !== state.id)
-    .slice(0, MAX_CHOICES);
-  if (choices.length === 0) {
-    throw new Error(trans.__('this notebook has no other state'));
-  }
-  const labels = choices.map(
-    s =>
-      `${s.id.slice(0, 12)} · ${s.label ? `[${s.label}] ` : ''}${s.event} · ${s.preview.slice(0, 60)}`
-  );
-  const result = await InputDialog.getItem({
-    title: trans.__('Compare state %1 with', state.id.slice(0, 8)),
-    items: labels,
-    current: 0
-  });
-  if (!result.button.accept || result.value === null) {
-    return null;
-  }
-  return choices[labels.indexOf(result.value)].id;
 }

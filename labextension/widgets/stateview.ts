@@ -219,24 +219,25 @@ export function diffLines(lines: string[]): HTMLElement {
   return pre;
 }
 
-/** How many states the "diff with another state" dialog offers, newest first. */
-const MAX_DIFF_CHOICES = 500;
+/** How many states the "with which state?" dialog offers, newest first. */
+const MAX_CHOICES = 500;
 
 /**
- * Ask which state to compare state `id` with, among `states` (oldest first,
- * as a tree lists them); returns its id, or null if the user cancelled.
- * Throws when there is no other state.
+ * Ask which state to diff or compare state `id` with, among `states` (oldest
+ * first, as a tree lists them), in a dialog titled `title`; returns its id,
+ * or null if the user cancelled. Throws when there is no other state.
  */
 export async function pickOtherState(
   states: readonly IState[],
   id: string,
+  title: string,
   trans: TranslationBundle
 ): Promise<string | null> {
   // newest first; a dialog of a few hundred choices stays usable
   const choices = [...states]
     .reverse()
     .filter(s => s.id !== id)
-    .slice(0, MAX_DIFF_CHOICES);
+    .slice(0, MAX_CHOICES);
   if (choices.length === 0) {
     throw new Error(trans.__('this notebook has no other state'));
   }
@@ -245,7 +246,7 @@ export async function pickOtherState(
       `${s.id.slice(0, 12)} · ${s.label ? `[${s.label}] ` : ''}${s.event} · ${s.preview.slice(0, 60)}`
   );
   const result = await InputDialog.getItem({
-    title: trans.__('Diff state %1 with', id.slice(0, 8)),
+    title,
     items: labels,
     current: 0
   });
