@@ -9,7 +9,7 @@ import { Notification } from '@jupyterlab/apputils';
 import { NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
 import { ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
-import type { ISharedCodeCell } from '@jupyter/ydoc';
+import type { ISharedCodeCell, ISharedNotebook } from '@jupyter/ydoc';
 
 import { postRestore } from './api';
 import { DocumentReporter } from './reporter';
@@ -59,16 +59,7 @@ export function applyRestore(
   cells: IStateCell[],
   cellId: string | null
 ): void {
-  const blocker = restoreBlocker(panel);
-  if (blocker) {
-    throw new Error(blocker);
-  }
-  const shared = panel.content.model!.sharedModel;
-  const undo = (
-    shared as unknown as { undoManager?: { stopCapturing(): void } }
-  ).undoManager;
-  undo?.stopCapturing();
-  shared.transact(() => {
+  oneUndoStep(panel, shared => {
     if (cellId === null) {
       shared.deleteCellRange(0, shared.cells.length);
       shared.insertCells(0, cells.map(asSharedCell) as never[]);
@@ -96,7 +87,6 @@ export function applyRestore(
       index >= 0 ? index : Math.min(cells.indexOf(wanted), shared.cells.length);
     shared.insertCell(at, asSharedCell(wanted) as never);
   });
-  undo?.stopCapturing();
 }
 
 /**
@@ -183,17 +173,8 @@ export function applyOutputs(
   panel: NotebookPanel,
   cells: readonly ICellOutputs[]
 ): number {
-  const blocker = restoreBlocker(panel);
-  if (blocker) {
-    throw new Error(blocker);
-  }
-  const shared = panel.content.model!.sharedModel;
-  const undo = (
-    shared as unknown as { undoManager?: { stopCapturing(): void } }
-  ).undoManager;
   let applied = 0;
-  undo?.stopCapturing();
-  shared.transact(() => {
+  oneUndoStep(panel, shared => {
     for (const wanted of cells) {
       const cell = shared.cells.find(c => c.id === wanted.id);
       if (
@@ -209,6 +190,26 @@ export function applyOutputs(
       applied++;
     }
   });
-  undo?.stopCapturing();
   return applied;
+}
+
+/**
+ * Make `edit` to the notebook's shared model in one transaction and one undo
+ * step of its own; throws, before any change, while a restore is not possible.
+ */
+function oneUndoStep(
+  panel: NotebookPanel,
+  edit: (shared: ISharedNotebook) => void
+): void {
+  const blocker = restoreBlocker(panel);
+  if (blocker) {
+    throw new Error(blocker);
+  }
+  const shared = panel.content.model!.sharedModel;
+  const undo = (
+    shared as unknown as { undoManager?: { stopCapturing(): void } }
+  ).undoManager;
+  undo?.stopCapturing();
+  shared.transact(() => edit(shared));
+  undo?.stopCapturing();
 }
