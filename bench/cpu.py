@@ -56,7 +56,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import psutil
 
 from .lab_client import Kernel, OutputModel
@@ -110,20 +109,6 @@ def sched_times(pid: int) -> dict[int, float]:
         with contextlib.suppress(OSError):
             out[int(tid)] = int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
     return {tid: ns / 1e9 for tid, ns in out.items()}
-
-
-def write_notebook(server: Server) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [
-        nbformat.v4.new_code_cell(TRIVIAL, id="trivial"),
-        nbformat.v4.new_code_cell(FLOOD, id="flood"),
-    ]
-    nbformat.write(nb, str(server.root / NOTEBOOK))
 
 
 async def info(server: Server) -> dict[str, Any]:
@@ -218,7 +203,7 @@ async def one_server(branch: bool, log: Any) -> dict[str, Any]:
     kernel: Kernel | None = None
     try:
         server.start()
-        write_notebook(server)
+        server.write_notebook(NOTEBOOK, {"trivial": TRIVIAL, "flood": FLOOD})
         kernel = await Kernel(server, NOTEBOOK).start()
         for _ in range(WARMUP):
             await kernel.execute(TRIVIAL, "trivial")

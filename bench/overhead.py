@@ -31,7 +31,6 @@ import statistics
 import time
 from typing import Any
 
-import nbformat
 import psutil
 
 from .lab_client import Kernel
@@ -42,20 +41,6 @@ TRIVIAL = "pass"
 PRINT_100K = "import time\nprint('run', time.time())\nfor i in range(100_000):\n    print(i)"
 NOTEBOOK = "overhead.ipynb"
 PACE = 0.1  # seconds between runs in the paced variant: a person, not Run All
-
-
-def write_notebook(server: Server) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [
-        nbformat.v4.new_code_cell(TRIVIAL, id="trivial"),
-        nbformat.v4.new_code_cell(PRINT_100K, id="print100k"),
-    ]
-    nbformat.write(nb, str(server.root / NOTEBOOK))
 
 
 def quickack(kernel: Kernel, on: bool) -> None:
@@ -172,7 +157,7 @@ async def measure(quick: bool, log: Any) -> dict[str, Any]:
     try:
         for side, server in servers.items():
             server.start()
-            write_notebook(server)
+            server.write_notebook(NOTEBOOK, {"trivial": TRIVIAL, "print100k": PRINT_100K})
             kernels[side] = (server, await Kernel(server, NOTEBOOK).start())
         for server, kernel in kernels.values():  # warm up: imports, caches, first states
             for _ in range(30):

@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import psutil
 
 VENV_BIN = Path(sys.executable).parent
@@ -161,6 +162,17 @@ class Server:
 
     def get(self, path: str) -> Any:
         return self.request("GET", path)
+
+    def write_notebook(self, name: str, cells: dict[str, str]) -> None:
+        """Write ``name`` into the root: a Python 3 notebook of code cells ``{id: source}``."""
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
+        nb.cells = [nbformat.v4.new_code_cell(code, id=cell_id) for cell_id, code in cells.items()]
+        nbformat.write(nb, str(self.root / name))
 
     def rss(self) -> int:
         """Resident memory of the server process (kernels not included), in bytes."""
