@@ -10,11 +10,11 @@ import { Locator, Page } from '@playwright/test';
 
 import {
   appendCell,
-  getTree,
-  ITree,
+  lastRun,
   newNotebook,
+  runCell,
   saveDocScreenshot,
-  setCellSource
+  waitForExecutions
 } from './history';
 
 const RECORDED = { timeout: 20_000 };
@@ -42,43 +42,6 @@ const RUNS = [
   "print('loss 0.25')\ndisplay(Image(png(box=(40, 20, 80, 60))))",
   "print('loss 0.20')\ndisplay(Image(png(box=(40, 20, 80, 60))))"
 ];
-
-/** Set cell `index` to `source` through the model and run it in place. */
-async function runCell(
-  page: IJupyterLabPageFixture,
-  index: number,
-  source: string
-): Promise<void> {
-  await setCellSource(page, index, source);
-  expect(await page.notebook.runCell(index, true), `cell ${index} ran`).toBe(
-    true
-  );
-}
-
-/** Wait until the notebook's history holds `n` executions; return the tree. */
-async function executions(
-  page: Page,
-  notebook: string,
-  n: number
-): Promise<ITree> {
-  let tree: ITree = { head: null, states: [] };
-  await expect
-    .poll(async () => {
-      tree = await getTree(page.request, notebook);
-      return tree.states.filter(s => s.event === 'execute').length;
-    }, RECORDED)
-    .toBeGreaterThanOrEqual(n);
-  return tree;
-}
-
-/** The last execution whose code starts with the line `preview`. */
-function ran(tree: ITree, preview: string) {
-  const found = tree.states.filter(
-    s => s.event === 'execute' && s.preview === preview
-  );
-  expect(found.length, `an execution of ${preview}`).toBeGreaterThan(0);
-  return found[found.length - 1];
-}
 
 async function openPanel(page: Page, view: 'timeline' | 'cell') {
   const panel = page.locator('#jupyter-branch-history');
@@ -143,17 +106,17 @@ test.describe('compare two runs', () => {
     test.setTimeout(180_000);
     const notebook = await start(page);
     await runCell(page, 0, PNG_MAKER);
-    await executions(page, notebook, 1);
+    await waitForExecutions(page, notebook, 1);
     const index = await appendCell(page, 'code', RUNS[0]);
     expect(await page.notebook.runCell(index, true)).toBe(true);
-    await executions(page, notebook, 2);
+    await waitForExecutions(page, notebook, 2);
     await runCell(page, index, RUNS[1]);
-    await executions(page, notebook, 3);
+    await waitForExecutions(page, notebook, 3);
     await runCell(page, index, RUNS[2]);
-    const tree = await executions(page, notebook, 4);
+    const tree = await waitForExecutions(page, notebook, 4);
     const [second, third] = [
-      ran(tree, "print('loss 0.25')"),
-      ran(tree, "print('loss 0.20')")
+      lastRun(tree, "print('loss 0.25')"),
+      lastRun(tree, "print('loss 0.20')")
     ];
 
     await notebookCell(page, index).click();
@@ -276,7 +239,7 @@ test.describe('compare two runs', () => {
     const notebook = await start(page);
     for (const [i, n] of [1, 2, 3].entries()) {
       await runCell(page, 0, `print('run ${n}')`);
-      await executions(page, notebook, i + 1);
+      await waitForExecutions(page, notebook, i + 1);
     }
     await notebookCell(page, 0).click();
     const panel = await openPanel(page, 'cell');
@@ -312,24 +275,24 @@ test.describe('compare two states', () => {
     const html =
       "HTML(f'<b class=\"cmp-html\">x is {x}</b><script>window.__compareScript = (window.__compareScript || 0) + 1</script>')";
     await runCell(page, 0, 'x = 1');
-    await executions(page, notebook, 1);
+    await waitForExecutions(page, notebook, 1);
     await page.notebook.runCell(await appendCell(page, 'code', 'print(x * 10)'), true);
-    await executions(page, notebook, 2);
+    await waitForExecutions(page, notebook, 2);
     await page.notebook.runCell(
       await appendCell(page, 'code', `from IPython.display import HTML\n${html}`),
       true
     );
-    let tree = await executions(page, notebook, 3);
-    const before = ran(tree, 'from IPython.display import HTML');
+    let tree = await waitForExecutions(page, notebook, 3);
+    const before = lastRun(tree, 'from IPython.display import HTML');
     await runCell(page, 0, 'x = 2');
-    await executions(page, notebook, 4);
+    await waitForExecutions(page, notebook, 4);
     await page.notebook.runCell(1, true);
-    await executions(page, notebook, 5);
+    await waitForExecutions(page, notebook, 5);
     await page.notebook.runCell(2, true);
-    tree = await executions(page, notebook, 6);
-    const after = ran(tree, 'from IPython.display import HTML');
+    tree = await waitForExecutions(page, notebook, 6);
+    const after = lastRun(tree, 'from IPython.display import HTML');
     expect(after.id).not.toBe(before.id);
-    const cellOf = (preview: string) => ran(tree, preview).cell_id!;
+    const cellOf = (preview: string) => lastRun(tree, preview).cell_id!;
     const [xCell, printCell, htmlCell] = [
       cellOf('x = 2'),
       cellOf('print(x * 10)'),

@@ -11,6 +11,8 @@ import { APIRequestContext, expect, Locator, Page } from '@playwright/test';
 
 /** How long a kernel may take to start on a busy machine. */
 const KERNEL_READY = { timeout: 60_000 };
+/** How long an execution may take to be recorded on a busy machine. */
+const RECORDED = { timeout: 20_000 };
 
 /**
  * File > New > Notebook in the file browser's folder (the test's); returns the
@@ -123,9 +125,14 @@ export interface IStateSummary {
   seq: number;
   event: 'execute' | 'edit' | 'restore' | 'save' | 'external';
   cell_id: string | null;
+  cell_index: number | null;
   execution_count: number | null;
   status: string | null;
   preview: string;
+  label: string | null;
+  by_user: string | null;
+  by_client: string | null;
+  sources_key: string;
 }
 
 /** `GET tree`: a notebook's states, oldest first. */
@@ -177,6 +184,44 @@ export async function getState(
 /** The execute states of a tree whose preview (the code's first line) is `code`. */
 export function executions(tree: ITree, code: string): IStateSummary[] {
   return tree.states.filter(s => s.event === 'execute' && s.preview === code);
+}
+
+/** The last execute state whose preview (the code's first line) is `code`. */
+export function lastRun(tree: ITree, code: string): IStateSummary {
+  const found = executions(tree, code);
+  expect(found.length, `an execution of ${code}`).toBeGreaterThan(0);
+  return found[found.length - 1];
+}
+
+/** Wait until the notebook's history holds `n` executions; return the tree. */
+export async function waitForExecutions(
+  page: Page,
+  notebook: string,
+  n: number
+): Promise<ITree> {
+  let tree: ITree = { head: null, states: [] };
+  await expect
+    .poll(async () => {
+      tree = await getTree(page.request, notebook);
+      return tree.states.filter(s => s.event === 'execute').length;
+    }, RECORDED)
+    .toBeGreaterThanOrEqual(n);
+  return tree;
+}
+
+/**
+ * Set cell `index` to `source` (through the model: typing is not what these
+ * tests are about) and run it in place; wait until the kernel ran it.
+ */
+export async function runCell(
+  page: IJupyterLabPageFixture,
+  index: number,
+  source: string
+): Promise<void> {
+  await setCellSource(page, index, source);
+  expect(await page.notebook.runCell(index, true), `cell ${index} ran`).toBe(
+    true
+  );
 }
 
 /** The ids of a state's ancestors, its parent first. */

@@ -12,10 +12,11 @@ import {
   appendCell,
   getState,
   getTree,
-  ITree,
+  lastRun,
   newNotebook,
+  runCell,
   saveDocScreenshot,
-  setCellSource
+  waitForExecutions
 } from './history';
 
 const RECORDED = { timeout: 20_000 };
@@ -33,38 +34,9 @@ const PNG =
   'vgqwKzdfeA2bp7wGzdPWC2bhtYoNsEFug2gQW6TWCBbgNYo7sF1uhugTW6W2CNroEvBizTXQHLdFfAMt0VsEz3D7BS' +
   'dwms1F0CK3WXwEpdA18GWKw7A4t1Z2Cx7gws1v0F1utOwHrdCVivOwHrde/3AwoQZUYvPy5RAAAAAElFTkSuQmCC';
 
-/**
- * Set cell `index` to `source` (through the model: sources here are long, and
- * typing is not what these tests are about) and run it in place with
- * Ctrl+Enter; wait until the kernel ran it.
- */
-async function runCell(page: IJupyterLabPageFixture, index: number, source: string): Promise<void> {
-  await setCellSource(page, index, source);
-  await runExisting(page, index);
-}
-
 /** Run cell `index` as it is, in place; wait until the kernel ran it. */
 async function runExisting(page: IJupyterLabPageFixture, index: number): Promise<void> {
   expect(await page.notebook.runCell(index, true), `cell ${index} ran`).toBe(true);
-}
-
-/** Wait until the notebook's history holds `n` executions; return the tree. */
-async function executions(page: Page, notebook: string, n: number): Promise<ITree> {
-  let tree: ITree = { head: null, states: [] };
-  await expect
-    .poll(async () => {
-      tree = await getTree(page.request, notebook);
-      return tree.states.filter(s => s.event === 'execute').length;
-    }, RECORDED)
-    .toBeGreaterThanOrEqual(n);
-  return tree;
-}
-
-/** The execute state whose code starts with `preview`. */
-function ran(tree: ITree, preview: string) {
-  const found = tree.states.filter(s => s.event === 'execute' && s.preview === preview);
-  expect(found.length, `an execution of ${preview}`).toBeGreaterThan(0);
-  return found[found.length - 1];
 }
 
 async function openPanel(page: Page, view: 'timeline' | 'tree' | 'cell' | 'search') {
@@ -99,9 +71,9 @@ test.describe('browse old outputs', () => {
       0,
       `import base64\nfrom IPython.display import Image, display\ndisplay(Image(data=base64.b64decode('${PNG}')))`
     );
-    await executions(page, notebook, 1);
+    await waitForExecutions(page, notebook, 1);
     await runCell(page, 0, "print('second version')");
-    await executions(page, notebook, 2);
+    await waitForExecutions(page, notebook, 2);
 
     await notebookCell(page, 0).click();
     const panel = await openPanel(page, 'cell');
@@ -162,9 +134,9 @@ test.describe('browse old outputs', () => {
       0,
       "from IPython.display import HTML\nHTML('<b id=\"hist-html\">bold</b><script>window.__historyScriptRan = (window.__historyScriptRan || 0) + 1</script>')"
     );
-    await executions(page, notebook, 1);
+    await waitForExecutions(page, notebook, 1);
     await runCell(page, 0, 'print(1)');
-    const tree = await executions(page, notebook, 2);
+    const tree = await waitForExecutions(page, notebook, 2);
     // whatever the live run did in the notebook itself, history must add nothing
     const before = await page.evaluate(() => (window as any).__historyScriptRan ?? 0);
 
@@ -193,7 +165,7 @@ test.describe('browse old outputs', () => {
   test('search finds code, markdown and outputs and opens the state', async ({ page }) => {
     const notebook = await newNotebook(page);
     await runCell(page, 0, "print('giraffe_loss', 21 * 2 / 100)");
-    await executions(page, notebook, 1);
+    await waitForExecutions(page, notebook, 1);
     await runExisting(page, await appendCell(page, 'markdown', '# zebra notes'));
     await expect
       .poll(async () => {
@@ -236,10 +208,10 @@ test.describe('go back', () => {
   test('restore a whole state, and the notice about kernel variables', async ({ page }) => {
     const notebook = await newNotebook(page);
     await runCell(page, 0, "a = 'A'; print(a)");
-    let tree = await executions(page, notebook, 1);
-    const first = ran(tree, "a = 'A'; print(a)");
+    let tree = await waitForExecutions(page, notebook, 1);
+    const first = lastRun(tree, "a = 'A'; print(a)");
     await runCell(page, 0, "print('B')");
-    tree = await executions(page, notebook, 2);
+    tree = await waitForExecutions(page, notebook, 2);
 
     const panel = await selectRow(page, first.id);
     await panel.locator('.jp-BranchPanel-action[data-command="jupyter-branch:restore-state"]').click();
@@ -261,11 +233,11 @@ test.describe('go back', () => {
     const notebook = await newNotebook(page);
     await runCell(page, 0, 'p = 1');
     await runExisting(page, await appendCell(page, 'code', 'q = 1'));
-    let tree = await executions(page, notebook, 2);
-    const pOne = ran(tree, 'p = 1');
+    let tree = await waitForExecutions(page, notebook, 2);
+    const pOne = lastRun(tree, 'p = 1');
     await runCell(page, 0, 'p = 2');
     await runCell(page, 1, 'q = 2');
-    tree = await executions(page, notebook, 4);
+    tree = await waitForExecutions(page, notebook, 4);
 
     const panel = await selectRow(page, pOne.id);
     await panel.locator('.jp-BranchPanel-action[data-command="jupyter-branch:restore-cell"]').click();
@@ -276,7 +248,7 @@ test.describe('go back', () => {
   test('restore is refused while a cell runs', async ({ page }) => {
     const notebook = await newNotebook(page);
     await runCell(page, 0, 'x = 1');
-    const tree = await executions(page, notebook, 1);
+    const tree = await waitForExecutions(page, notebook, 1);
     // Runs until the test creates release-run beside the notebook (the kernel's
     // working directory), five minutes at most: however slow the steps below
     // are on a busy machine, the cell is still running during them.
@@ -288,7 +260,7 @@ test.describe('go back', () => {
     await page.keyboard.press('Control+Enter');
     await expect(notebookCell(page, 1).locator('.jp-InputArea-prompt')).toHaveText('[*]:', RECORDED);
 
-    const panel = await selectRow(page, ran(tree, 'x = 1').id);
+    const panel = await selectRow(page, lastRun(tree, 'x = 1').id);
     await panel.locator('.jp-BranchPanel-action[data-command="jupyter-branch:restore-state"]').click();
     const refusal = page.locator('.jp-toast-message, .Toastify__toast').filter({ hasText: 'running' });
     await expect(refusal.first()).toBeVisible(RECORDED);
@@ -365,11 +337,11 @@ test.describe('go back', () => {
   test('diff a state with the notebook as it is now', async ({ page }) => {
     const notebook = await newNotebook(page);
     await runCell(page, 0, "print('old line')");
-    const tree = await executions(page, notebook, 1);
+    const tree = await waitForExecutions(page, notebook, 1);
     await runCell(page, 0, "print('new line')");
-    await executions(page, notebook, 2);
+    await waitForExecutions(page, notebook, 2);
 
-    const panel = await selectRow(page, ran(tree, "print('old line')").id);
+    const panel = await selectRow(page, lastRun(tree, "print('old line')").id);
     await panel.locator('.jp-BranchPanel-action[data-command="jupyter-branch:diff-state"]').click();
     const diff = page.locator('.jp-BranchDiff');
     await expect(diff.locator('.jp-mod-removed').filter({ hasText: "print('old line')" }).first()).toBeVisible(RECORDED);
@@ -380,13 +352,13 @@ test.describe('go back', () => {
   test('diff two states, the other picked from a list', async ({ page }) => {
     const notebook = await newNotebook(page);
     await runCell(page, 0, "print('first')");
-    await executions(page, notebook, 1);
+    await waitForExecutions(page, notebook, 1);
     await runCell(page, 0, "print('second')");
-    await executions(page, notebook, 2);
+    await waitForExecutions(page, notebook, 2);
     await runCell(page, 0, "print('third')");
-    const tree = await executions(page, notebook, 3);
-    const first = ran(tree, "print('first')");
-    const second = ran(tree, "print('second')");
+    const tree = await waitForExecutions(page, notebook, 3);
+    const first = lastRun(tree, "print('first')");
+    const second = lastRun(tree, "print('second')");
 
     const panel = await selectRow(page, first.id);
     await panel.locator('.jp-BranchPanel-action[data-command="jupyter-branch:diff-states"]').click();
@@ -407,8 +379,8 @@ test.describe('keep a result', () => {
   test('export a state, with and without outputs', async ({ page, tmpPath }) => {
     const notebook = await newNotebook(page);
     await runCell(page, 0, "print('keep me')");
-    const tree = await executions(page, notebook, 1);
-    const state = ran(tree, "print('keep me')");
+    const tree = await waitForExecutions(page, notebook, 1);
+    const state = lastRun(tree, "print('keep me')");
 
     const panel = await selectRow(page, state.id);
     await panel.locator('.jp-BranchPanel-action[data-command="jupyter-branch:export-state"]').click();
@@ -445,8 +417,8 @@ test.describe('keep a result', () => {
   test('label a state', async ({ page }) => {
     const notebook = await newNotebook(page);
     await runCell(page, 0, 'lr = 3e-4');
-    const tree = await executions(page, notebook, 1);
-    const state = ran(tree, 'lr = 3e-4');
+    const tree = await waitForExecutions(page, notebook, 1);
+    const state = lastRun(tree, 'lr = 3e-4');
 
     const panel = await selectRow(page, state.id);
     await panel.locator('.jp-BranchPanel-action[data-command="jupyter-branch:label-state"]').click();

@@ -16,40 +16,15 @@ import {
   IStateSummary,
   ITree,
   newNotebook,
+  runCell,
   saveDocScreenshot,
-  setCellSource
+  setCellSource,
+  waitForExecutions
 } from './history';
 
 const RECORDED = { timeout: 20_000 };
 /** Well under the panel's 15 s fallback poll: only a live event is this fast. */
 const AT_ONCE = { timeout: 5_000 };
-
-/** A state as the tests read it here, with the keys of the quiet Timeline. */
-type Summary = IStateSummary & {
-  cell_index: number | null;
-  sources_key: string;
-  by_user: string | null;
-  by_client: string | null;
-  label: string | null;
-};
-
-async function tree(page: Page, notebook: string) {
-  return (await getTree(page.request, notebook)) as ITree & {
-    states: Summary[];
-  };
-}
-
-/** Set cell `index` to `source` and run it in place; wait until it ran. */
-async function runCell(
-  page: IJupyterLabPageFixture,
-  index: number,
-  source: string
-): Promise<void> {
-  await setCellSource(page, index, source);
-  expect(await page.notebook.runCell(index, true), `cell ${index} ran`).toBe(
-    true
-  );
-}
 
 /**
  * Set cell `index` to `source` (or add a cell holding it) and pause, as a user
@@ -69,7 +44,7 @@ async function typeAndPause(
       : (await setCellSource(page, index, source), index);
   await expect
     .poll(async () => {
-      const t = await tree(page, notebook);
+      const t = await getTree(page.request, notebook);
       const head = t.states.find(s => s.id === t.head);
       return [head?.event, head?.preview];
     }, RECORDED)
@@ -82,18 +57,6 @@ async function run(page: IJupyterLabPageFixture, index: number) {
   expect(await page.notebook.runCell(index, true), `cell ${index} ran`).toBe(
     true
   );
-}
-
-/** Wait until the history holds `n` executions; return the tree. */
-async function executions(page: Page, notebook: string, n: number) {
-  let found = await tree(page, notebook);
-  await expect
-    .poll(async () => {
-      found = await tree(page, notebook);
-      return found.states.filter(s => s.event === 'execute').length;
-    }, RECORDED)
-    .toBeGreaterThanOrEqual(n);
-  return found;
 }
 
 /** The history panel of `page`, on its Timeline tab. */
@@ -118,9 +81,9 @@ async function rowIds(panel: Locator): Promise<string[]> {
 }
 
 /** The states of Head's branch, newest first (the histories here are one line). */
-function branch(t: ITree & { states: Summary[] }): Summary[] {
+function branch(t: ITree): IStateSummary[] {
   const byId = new Map(t.states.map(s => [s.id, s]));
-  const found: Summary[] = [];
+  const found: IStateSummary[] = [];
   let id = t.head;
   while (id && byId.has(id)) {
     found.push(byId.get(id)!);
@@ -146,7 +109,7 @@ test.describe('a quieter Timeline', () => {
       page,
       await typeAndPause(page, notebook, 1, "b = a + 2\nprint('b is', b)")
     );
-    let t = await executions(page, notebook, 4);
+    let t = await waitForExecutions(page, notebook, 4);
 
     const panel = await timeline(page);
     const runs = t.states.filter(s => s.event === 'execute').reverse();
@@ -212,13 +175,13 @@ test.describe('a quieter Timeline', () => {
     await setCellSource(page, 0, 'a = 11');
     await expect
       .poll(async () => {
-        t = await tree(page, notebook);
+        t = await getTree(page.request, notebook);
         return t.states.find(s => s.id === t.head)?.preview;
       }, RECORDED)
       .toBe('a = 11');
     const leftAlone = t.head!;
     await runCell(page, 0, 'a = 12');
-    t = await executions(page, notebook, 5);
+    t = await waitForExecutions(page, notebook, 5);
     const last = t.states.filter(s => s.event === 'execute').pop()!;
     await expect(panel.locator('.jp-BranchRow').first()).toHaveAttribute(
       'data-state-id',
@@ -238,7 +201,7 @@ test.describe('a quieter Timeline', () => {
     test.setTimeout(120_000);
     const notebook = await newNotebook(page);
     await runCell(page, 0, 'x = 1');
-    await executions(page, notebook, 1);
+    await waitForExecutions(page, notebook, 1);
 
     // an agent on the same kernel, naming no cell (as any kernel client may)
     await page.evaluate(async () => {
@@ -250,7 +213,7 @@ test.describe('a quieter Timeline', () => {
       await agent.requestExecute({ code: "print('from an agent')" }).done;
       agent.dispose();
     });
-    let t = await executions(page, notebook, 2);
+    let t = await waitForExecutions(page, notebook, 2);
     const agentRun = t.states.find(s => s.preview === "print('from an agent')")!;
     expect(agentRun.by_client).toBe('kernel client');
 
@@ -270,7 +233,7 @@ test.describe('a quieter Timeline', () => {
     });
     expect(edited.status(), await edited.text()).toBe(200);
     await colleague.close();
-    t = await tree(page, notebook);
+    t = await getTree(page.request, notebook);
     const theirEdit = t.states.find(s => s.id === t.head)!;
     expect(theirEdit.by_user).toBe(them.identity.username);
 
@@ -320,7 +283,7 @@ test.describe('back from a closed tab', () => {
       data: { type: 'file', format: 'text', content: '' }
     });
     expect(put.status(), await put.text()).toBeLessThan(300);
-    const closed = await executions(page, notebook, 2);
+    const closed = await waitForExecutions(page, notebook, 2);
     const ran = closed.states.find(
       s => s.event === 'execute' && s.preview === 'import os, time'
     )!;
@@ -344,7 +307,7 @@ test.describe('back from a closed tab', () => {
     await expect(cellOutput(page, 0)).toHaveCount(0);
     await saveDocScreenshot(page, 'closed-tab-notice');
     // reopening made no state: the run is Head, at the top of the Timeline
-    const reopened = await tree(page, notebook);
+    const reopened = await getTree(page.request, notebook);
     expect(reopened.states.map(s => s.id)).toEqual(
       closed.states.map(s => s.id)
     );
@@ -375,7 +338,7 @@ test.describe('back from a closed tab', () => {
     await checked;
     await expect(cellOutput(page, 0)).toHaveText('finished while closed');
     await expect(notice).toBeHidden();
-    const saved = await tree(page, notebook);
+    const saved = await getTree(page.request, notebook);
     expect(saved.head).toBe(ran.id);
     expect(saved.states).toHaveLength(closed.states.length);
   });
@@ -389,7 +352,7 @@ test.describe('live history', () => {
     test.setTimeout(150_000);
     const notebook = await newNotebook(page);
     await runCell(page, 0, 'lr = 3e-4');
-    const first = (await executions(page, notebook, 1)).states.find(
+    const first = (await waitForExecutions(page, notebook, 1)).states.find(
       s => s.event === 'execute'
     )!;
     const panel = await timeline(page);
@@ -439,7 +402,7 @@ test.describe('live history', () => {
 
     // a run in the first tab (of the same code: both tabs keep the same cells)
     await run(page, 0);
-    const second = (await executions(page, notebook, 2)).states
+    const second = (await waitForExecutions(page, notebook, 2)).states
       .filter(s => s.event === 'execute')
       .pop()!;
     await expect(otherRow(second.id)).toBeVisible(AT_ONCE);
