@@ -8,31 +8,23 @@ import { NotebookModel, NotebookPanel } from '@jupyterlab/notebook';
 import { findUnseenRuns, IDocumentCodeCell, outputsKey } from '../catchup';
 import { applyOutputs } from '../restore';
 import { IState, IStateDetail } from '../tokens';
+import { makeState } from './fixtures';
 
 const SAVED = Date.parse('2025-01-10T12:00:00Z');
 const AFTER = '2025-01-10T12:05:00.000+00:00';
 const BEFORE = '2025-01-10T11:55:00.000+00:00';
 
 function st(id: string, extra: Partial<IState> = {}): IState {
-  return {
+  return makeState({
     id,
-    parent: null,
     seq: 1,
     time: AFTER,
-    event: 'execute',
-    cell_id: 'c1',
-    cell_index: 0,
     execution_count: 1,
-    status: 'ok',
-    preview: '',
-    label: null,
     duration_ms: 1,
-    restored_from: null,
-    by_user: null,
     by_client: 'browser',
     sources_key: 'k',
     ...extra
-  };
+  });
 }
 
 const out = (text: string) => [

@@ -29,29 +29,20 @@ import { CompareView } from '../widgets/compare';
 import { ImageCompare } from '../widgets/compareimages';
 import { VersionPicks } from '../widgets/comparepicks';
 import { StateCompareView } from '../widgets/comparestates';
+import { makeState } from './fixtures';
 
 const trans = nullTranslator.load('jupyter-branch');
 
 function state(id: string, seq: number, extra: Partial<IState> = {}): IState {
-  return {
+  return makeState({
     id: id.padEnd(32, '0'),
-    parent: null,
     seq,
     time: new Date(Date.UTC(2025, 0, 10, 12, seq)).toISOString(),
-    event: 'execute',
     cell_id: 'cell1',
-    cell_index: 0,
-    execution_count: seq,
-    status: 'ok',
     duration_ms: 1200,
-    preview: '',
-    label: null,
-    restored_from: null,
-    by_user: null,
-    by_client: null,
     sources_key: `k-${seq}`,
     ...extra
-  };
+  });
 }
 
 function cell(source: string, outputs: IOutput[], count = 1): IStateCell {

@@ -14,6 +14,7 @@ import { APIError, NOT_INSTALLED_MESSAGE } from '../api';
 import { IState, ITree } from '../tokens';
 import { HistoryPanel } from '../widgets/panel';
 import { formatBytes, formatDuration, relativeTime } from '../widgets/timeline';
+import { makeState } from './fixtures';
 
 describe('formatting', () => {
   const now = Date.parse('2025-01-10T12:00:00Z');
@@ -49,25 +50,15 @@ function state(
   preview: string,
   extra: Partial<IState> = {}
 ): IState {
-  return {
+  return makeState({
     id,
     parent,
     seq,
-    time: new Date(Date.now() - (100 - seq) * 60000).toISOString(),
-    event: 'execute',
     cell_id: 'abcdef0123456789',
-    execution_count: seq,
-    status: 'ok',
     preview,
-    label: null,
     duration_ms: 12,
-    restored_from: null,
-    by_user: null,
-    by_client: null,
-    cell_index: 0,
-    sources_key: `k-${id}`,
     ...extra
-  };
+  });
 }
 
 describe('HistoryPanel', () => {

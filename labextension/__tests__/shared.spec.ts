@@ -20,7 +20,6 @@ import {
 } from '../sharedexport';
 import {
   CommandIDs,
-  IInfo,
   INotebookSummary,
   IState,
   IStateDetail,
@@ -29,29 +28,13 @@ import {
 import { HistoryPanel } from '../widgets/panel';
 import { ISharedSource } from '../widgets/shared';
 import { StateView } from '../widgets/stateview';
+import { makeInfo, makeState } from './fixtures';
 
 const trans = nullTranslator.load('jupyter-branch');
 const BOB_PATH = '/home/bob/work/train.ipynb';
 
 function state(id: string, parent: string | null, seq: number): IState {
-  return {
-    id,
-    parent,
-    seq,
-    time: new Date(Date.now() - (100 - seq) * 60000).toISOString(),
-    event: 'execute',
-    cell_id: 'c1',
-    cell_index: 0,
-    execution_count: seq,
-    status: 'ok',
-    duration_ms: 5,
-    preview: `loss = ${seq}`,
-    label: null,
-    restored_from: null,
-    by_user: null,
-    by_client: null,
-    sources_key: `k-${id}`
-  };
+  return makeState({ id, parent, seq, preview: `loss = ${seq}` });
 }
 
 const bobTree: ITree = {
@@ -72,29 +55,6 @@ function summary(extra: Partial<INotebookSummary>): INotebookSummary {
     head: null,
     deleted: null,
     ...extra
-  };
-}
-
-function info(): IInfo {
-  return {
-    version: '0.1.0',
-    ok: true,
-    message: null,
-    writer: { backlog: 0, committed: 10, refused: 0 },
-    coverage: { sees: [], misses: [] },
-    store: {
-      owner: 'alice',
-      url: 'sqlite:////tmp/h.sqlite',
-      path: '/tmp/h.sqlite',
-      size_bytes: 2048,
-      notebooks: 1,
-      states: 2,
-      cell_versions: 2,
-      blobs: 2,
-      content_bytes: 10,
-      stored_bytes: 10,
-      running: 0
-    }
   };
 }
 
@@ -123,7 +83,7 @@ describe('the Shared tab', () => {
       commands,
       trans,
       fetchTree: async () => ({ ...bobTree, notebook: 'mine.ipynb' }),
-      fetchInfo: async () => info(),
+      fetchInfo: async () => makeInfo(),
       shared: { notebooks: async () => ({ notebooks }), tree }
     });
     Widget.attach(panel, document.body);

@@ -14,30 +14,16 @@ import { APIError } from '../api';
 import { IInfo } from '../tokens';
 import { HistoryPanel } from '../widgets/panel';
 import { describeStorage } from '../widgets/storage';
+import { makeInfo } from './fixtures';
 
 const trans = nullTranslator.load('jupyter-branch');
 
 function info(refused: number, ok = true): IInfo {
-  return {
-    version: '0.1.0',
+  return makeInfo({
     ok,
     message: ok ? null : 'The history store is unavailable: disk full',
-    writer: { backlog: 0, committed: 10, refused },
-    coverage: { sees: [], misses: [] },
-    store: {
-      owner: 'alice',
-      url: 'sqlite:////tmp/h.sqlite',
-      path: '/tmp/h.sqlite',
-      size_bytes: 2048,
-      notebooks: 1,
-      states: 2,
-      cell_versions: 2,
-      blobs: 2,
-      content_bytes: 10,
-      stored_bytes: 10,
-      running: 0
-    }
-  };
+    writer: { backlog: 0, committed: 10, refused }
+  });
 }
 
 describe('describeStorage', () => {

@@ -16,6 +16,7 @@ import { HistoryGraph } from '../model';
 import { IState, ITree } from '../tokens';
 import { HistoryPanel } from '../widgets/panel';
 import { cellName, madeBy } from '../widgets/rowtext';
+import { makeState } from './fixtures';
 
 const trans = nullTranslator.load('jupyter-branch');
 
@@ -25,25 +26,16 @@ function st(
   seq: number,
   extra: Partial<IState> = {}
 ): IState {
-  return {
+  return makeState({
     id,
     parent,
     seq,
-    time: new Date(Date.now() - (100 - seq) * 60000).toISOString(),
-    event: 'execute',
     cell_id: 'c1-internal-id',
-    cell_index: 0,
-    execution_count: seq,
-    status: 'ok',
     preview: `step ${seq}`,
-    label: null,
-    duration_ms: 5,
-    restored_from: null,
-    by_user: null,
     by_client: 'browser',
     sources_key: `k${seq}`,
     ...extra
-  };
+  });
 }
 
 const edit = (extra: Partial<IState> = {}) => ({
