@@ -13,22 +13,19 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from .store.reads import Reads
+from .store.reads import LOG_PAGE, Reads
 
 
 class LiteHistory:
     """The reads a command makes, over one read-only SQLite snapshot."""
 
-    page = 5_000  # states per page of the log, as the server's LOG_PAGE
+    page = LOG_PAGE  # states per page of the log, as the server's
 
     def __init__(self, reads: Reads, url: str, path: Any) -> None:
         self.reads = reads
         self.owner = reads.owner
         self.url = url
         self.path = path
-
-    def log(self, abs_path: str, since_seq: int = 0, of: str | None = None) -> dict[str, Any]:
-        return self.reads.log(abs_path, since_seq, of)
 
     def log_page(
         self,

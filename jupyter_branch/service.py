@@ -18,7 +18,7 @@ from .status import masked_url
 from .store import queries
 from .store.engine import StoreEngines
 from .store.history import History
-from .store.reads import Reads
+from .store.reads import LOG_PAGE, Reads
 from .store.statements import runner_for
 from .store.writer import Writer
 
@@ -29,7 +29,6 @@ VALID_CELL_TYPES = ("code", "markdown", "raw")
 MAX_QUERY_CHARS = 1000
 MAX_SEARCH_LIMIT = 1000
 MAX_CELL_VERSIONS = 10_000
-LOG_PAGE = 5_000  # states per page of GET tree: bounds the server's memory per request
 
 
 class BadRequest(ValueError):

@@ -20,6 +20,8 @@ from . import blobs as codec
 from .errors import Ambiguous, NotFound
 
 # The wire keys of a state's summary, in order (summary.py says how each is read)
+LOG_PAGE = 5_000  # states per page of the log: bounds what one read holds in memory
+
 SUMMARY_KEYS = (
     "id",
     "parent",
@@ -266,7 +268,7 @@ class Reads:
         since_seq: int = 0,
         until_seq: int | None = None,
         of: str | None = None,
-        limit: int = 5_000,
+        limit: int = LOG_PAGE,
         text: bool = False,
     ) -> dict[str, Any]:
         """One page (``limit`` states) of ``log``, encoded by the database: a JSON array
