@@ -76,8 +76,8 @@ def cell_history(conn: Connection, nb: Any, cell_id: str, limit: int = 100) -> l
         .order_by(state_cells.c.seq.desc())
         .limit(limit)
     ).all()
-    cells = load_versions(runner_for(conn), list(dict.fromkeys(r.version_id for r in rows)))
-    by_version = dict(zip(dict.fromkeys(r.version_id for r in rows), cells, strict=True))
+    version_ids = list(dict.fromkeys(r.version_id for r in rows))
+    by_version = dict(zip(version_ids, load_versions(runner_for(conn), version_ids), strict=True))
     return [{"state": summary_of(r), "cell": by_version[r.version_id]} for r in rows]
 
 
