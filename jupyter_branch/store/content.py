@@ -206,11 +206,6 @@ def read_blob(conn: Connection, blob_id: int | None) -> bytes | None:
     return codec.decode(row.codec, row.data)
 
 
-def read_text(conn: Connection, blob_id: int | None) -> str | None:
-    data = read_blob(conn, blob_id)
-    return None if data is None else data.decode("utf-8", "surrogatepass")
-
-
 def read_json(conn: Connection, blob_id: int | None) -> Any:
     data = read_blob(conn, blob_id)
     return None if data is None else json.loads(data.decode("utf-8", "surrogatepass"))
