@@ -12,6 +12,7 @@ without importing SQLAlchemy. Rows come back as mappings, column name to value.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, literal, or_, select
@@ -193,20 +194,22 @@ STATEMENTS: dict[str, Builder] = {
 }
 
 
+@cache
+def _built(name: str, dialect: str) -> Select[Any]:
+    """Statement ``name`` for ``dialect``, built once per process."""
+    return STATEMENTS[name](dialect)
+
+
 class SQLRunner:
     """Runs the statements through a SQLAlchemy connection."""
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
         self.dialect = str(conn.dialect.name)
-        self._built: dict[str, Any] = {}
 
     def rows(self, name: str, **params: Any) -> list[Mapping[str, Any]]:
         """Run statement ``name``; return its rows as mappings."""
-        statement = self._built.get(name)
-        if statement is None:
-            statement = self._built[name] = STATEMENTS[name](self.dialect)
-        return [row._mapping for row in self.conn.execute(statement, params)]
+        return [row._mapping for row in self.conn.execute(_built(name, self.dialect), params)]
 
     def first(self, name: str, **params: Any) -> Mapping[str, Any] | None:
         found = self.rows(name, **params)
