@@ -1,9 +1,18 @@
 /**
- * Wire objects for the Jest specs, each key given once: a state summary and
- * the server's info. A spec passes only what its tests read.
+ * What the Jest specs build again and again, each default given once: a state
+ * summary, the server's info, a history panel on a fake notebook tracker. A
+ * spec passes only what its tests read.
  */
 
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { nullTranslator } from '@jupyterlab/translation';
+import { CommandRegistry } from '@lumino/commands';
+import { Signal } from '@lumino/signaling';
+import { Widget } from '@lumino/widgets';
+
 import { IInfo, IState } from '../tokens';
+import { HistoryPanel } from '../widgets/panel';
 
 /** A state summary: an `ok` execution of cell `c1` unless `fields` say otherwise. */
 export function makeState(
@@ -51,4 +60,29 @@ export function makeInfo(fields: Partial<IInfo> = {}): IInfo {
     },
     ...fields
   };
+}
+
+/**
+ * A history panel attached to the page, following a notebook tracker whose
+ * current notebook is at `path` (none if null); `options` over bare defaults.
+ */
+export function makePanel(
+  path: string | null,
+  options: Partial<HistoryPanel.IOptions> = {}
+): HistoryPanel {
+  const tracker = {
+    currentWidget: path === null ? null : { context: { localPath: path } },
+    activeCell: null
+  } as any;
+  tracker.currentChanged = new Signal(tracker);
+  tracker.activeCellChanged = new Signal(tracker);
+  const panel = new HistoryPanel({
+    tracker: tracker as INotebookTracker,
+    rendermime: {} as IRenderMimeRegistry,
+    commands: new CommandRegistry(),
+    trans: nullTranslator.load('jupyter-branch'),
+    ...options
+  });
+  Widget.attach(panel, document.body);
+  return panel;
 }

@@ -3,18 +3,10 @@
  * points, and plain-words messages.
  */
 
-import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import { INotebookTracker } from '@jupyterlab/notebook';
-import { nullTranslator } from '@jupyterlab/translation';
-import { CommandRegistry } from '@lumino/commands';
-import { Signal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
-
 import { APIError, NOT_INSTALLED_MESSAGE } from '../api';
 import { IState, ITree } from '../tokens';
-import { HistoryPanel } from '../widgets/panel';
 import { formatBytes, formatDuration, relativeTime } from '../widgets/timeline';
-import { makeState } from './fixtures';
+import { makePanel as newPanel, makeState } from './fixtures';
 
 describe('formatting', () => {
   const now = Date.parse('2025-01-10T12:00:00Z');
@@ -62,29 +54,11 @@ function state(
 }
 
 describe('HistoryPanel', () => {
-  function makeTracker(path: string | null): INotebookTracker {
-    const tracker = {
-      currentWidget: path === null ? null : { context: { localPath: path } },
-      activeCell: null
-    } as any;
-    tracker.currentChanged = new Signal(tracker);
-    tracker.activeCellChanged = new Signal(tracker);
-    return tracker;
-  }
-
   function makePanel(
     path: string | null,
     fetchTree: (p: string, s: number) => Promise<ITree>
   ) {
-    const panel = new HistoryPanel({
-      tracker: makeTracker(path),
-      rendermime: {} as IRenderMimeRegistry,
-      commands: new CommandRegistry(),
-      trans: nullTranslator.load('jupyter-branch'),
-      fetchTree
-    });
-    Widget.attach(panel, document.body);
-    return panel;
+    return newPanel(path, { fetchTree });
   }
 
   // x = 1 ran; x = 2 ran; back to x = 1; x = 1; x + 10 ran (SPEC's seed)

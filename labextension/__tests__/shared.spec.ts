@@ -5,12 +5,9 @@
  */
 
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import { INotebookTracker } from '@jupyterlab/notebook';
 import { ServerConnection } from '@jupyterlab/services';
 import { nullTranslator } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
-import { Signal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
 
 import {
   freeName,
@@ -28,7 +25,7 @@ import {
 import { HistoryPanel } from '../widgets/panel';
 import { ISharedSource } from '../widgets/shared';
 import { StateView } from '../widgets/stateview';
-import { makeInfo, makeState } from './fixtures';
+import { makeInfo, makePanel as newPanel, makeState } from './fixtures';
 
 const trans = nullTranslator.load('jupyter-branch');
 const BOB_PATH = '/home/bob/work/train.ipynb';
@@ -70,23 +67,14 @@ describe('the Shared tab', () => {
     notebooks: INotebookSummary[],
     tree: ISharedSource['tree'] = async () => bobTree
   ) {
-    const tracker = {
-      currentWidget: { context: { localPath: 'mine.ipynb' } },
-      activeCell: null
-    } as any;
-    tracker.currentChanged = new Signal(tracker);
-    tracker.activeCellChanged = new Signal(tracker);
     const commands = new CommandRegistry();
-    const panel = new HistoryPanel({
-      tracker: tracker as INotebookTracker,
-      rendermime: {} as IRenderMimeRegistry,
+    const panel = newPanel('mine.ipynb', {
       commands,
       trans,
       fetchTree: async () => ({ ...bobTree, notebook: 'mine.ipynb' }),
       fetchInfo: async () => makeInfo(),
       shared: { notebooks: async () => ({ notebooks }), tree }
     });
-    Widget.attach(panel, document.body);
     return { panel, commands };
   }
 

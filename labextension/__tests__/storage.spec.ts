@@ -3,18 +3,13 @@
  * wrong with the store and how many history writes it refused.
  */
 
-import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import { INotebookTracker } from '@jupyterlab/notebook';
 import { nullTranslator } from '@jupyterlab/translation';
-import { CommandRegistry } from '@lumino/commands';
-import { Signal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
 
 import { APIError } from '../api';
 import { IInfo } from '../tokens';
 import { HistoryPanel } from '../widgets/panel';
 import { describeStorage } from '../widgets/storage';
-import { makeInfo } from './fixtures';
+import { makeInfo, makePanel as newPanel } from './fixtures';
 
 const trans = nullTranslator.load('jupyter-branch');
 
@@ -52,19 +47,7 @@ describe('describeStorage', () => {
 
 describe("the panel's footer", () => {
   function footerFor(fetchInfo: () => Promise<IInfo>) {
-    const tracker = { currentWidget: null, activeCell: null } as any;
-    tracker.currentChanged = new Signal(tracker);
-    tracker.activeCellChanged = new Signal(tracker);
-    const panel = new HistoryPanel({
-      tracker: tracker as INotebookTracker,
-      rendermime: {} as IRenderMimeRegistry,
-      commands: new CommandRegistry(),
-      trans,
-      fetchTree: jest.fn(),
-      fetchInfo
-    });
-    Widget.attach(panel, document.body);
-    return panel;
+    return newPanel(null, { trans, fetchTree: jest.fn(), fetchInfo });
   }
 
   /** The footer once `GET info` was answered. */

@@ -4,19 +4,14 @@
  * made the state when it was not the user).
  */
 
-import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import { INotebookTracker } from '@jupyterlab/notebook';
 import { nullTranslator } from '@jupyterlab/translation';
-import { CommandRegistry } from '@lumino/commands';
-import { Signal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
 
 import { foldEdits, preparesRun } from '../fold';
 import { HistoryGraph } from '../model';
 import { IState, ITree } from '../tokens';
 import { HistoryPanel } from '../widgets/panel';
 import { cellName, madeBy } from '../widgets/rowtext';
-import { makeState } from './fixtures';
+import { makePanel as newPanel, makeState } from './fixtures';
 
 const trans = nullTranslator.load('jupyter-branch');
 
@@ -173,22 +168,11 @@ describe('what a row says', () => {
 
 describe('the Timeline tab', () => {
   function makePanel(states: IState[], head: string) {
-    const tracker = {
-      currentWidget: { context: { localPath: 'a.ipynb' } },
-      activeCell: null
-    } as any;
-    tracker.currentChanged = new Signal(tracker);
-    tracker.activeCellChanged = new Signal(tracker);
-    const panel = new HistoryPanel({
-      tracker: tracker as INotebookTracker,
-      rendermime: {} as IRenderMimeRegistry,
-      commands: new CommandRegistry(),
+    return newPanel('a.ipynb', {
       trans,
       fetchTree: async () => tree(head, states),
       currentUser: () => 'me'
     });
-    Widget.attach(panel, document.body);
-    return panel;
   }
 
   const rows = (panel: HistoryPanel) =>
