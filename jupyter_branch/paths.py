@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import os
 import posixpath
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DB_FILENAME = "history.sqlite"
 
 
 def default_db_path() -> Path:
     """Return the default store's path, in the user's Jupyter data directory."""
+    from pathlib import Path
+
     from jupyter_core.paths import jupyter_data_dir
 
     return Path(jupyter_data_dir()) / "jupyter_branch" / DB_FILENAME

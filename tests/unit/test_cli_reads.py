@@ -194,3 +194,19 @@ def test_the_status_file_and_info_never_show_a_password(recorded, capsys, monkey
     code, out, _ = run(capsys, "--db", recorded["db"], "info", "--json")
     assert code == 0 and secret not in out
     assert json.loads(out)["servers"][0]["url"] == "postgresql://alice:***@h/db"
+
+
+@pytest.mark.parametrize("folder", ["a b", "100%", "x#y", "why?", "caf\u00e9"])
+def test_a_store_whose_path_has_uri_characters_is_read(recorded, capsys, tmp_path, folder):
+    """The store is opened as a ``file:`` URI: ``%``, ``#`` and ``?`` in its path must
+    reach SQLite as the path's own characters (escaped), not as URI syntax."""
+    moved = tmp_path / folder / "history.sqlite"
+    moved.parent.mkdir()
+    moved.write_bytes(recorded["path"].read_bytes())
+    nb = str(Path.cwd() / "nb.ipynb")
+    url = f"sqlite:///{moved}".replace("?", "%3F")  # a URL's own "?" starts its query
+    code, out, err = run(capsys, "--db", url, "log", nb, "--json")
+    assert (code, err) == (0, "")
+    ids = [s["id"] for s in json.loads(out)["states"]]
+    assert recorded["first"] in ids and recorded["second"] in ids
+    assert lite.sqlite_file(url) == str(moved)
