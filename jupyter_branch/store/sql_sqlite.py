@@ -74,66 +74,68 @@ SQL = {'blob': ('SELECT blobs.codec, blobs.data \nFROM blobs \nWHERE blobs.id = 
           'strftime_2': 'unixepoch',
           'substr_1': 1,
           'substr_2': 8}),
- 'log_json': ('SELECT coalesce(json_group_array(json_object(?, page.id, ?, page.parent, ?, '
-              'page.seq, ?, page.time, ?, page.event, ?, page.cell_id, ?, page.cell_index, ?, '
-              'page.execution_count, ?, page.status, ?, page.duration_ms, ?, page.preview, ?, '
-              'page.label, ?, page.restored_from, ?, page.by_user, ?, page.by_client, ?, '
-              'page.sources_key)), ?) AS coalesce_1, max(page.seq) AS max_1, count(*) AS count_1 \n'
-              'FROM (SELECT states.id AS id, states.parent_id AS parent, states.seq AS seq, '
-              'strftime(?, states.created, ?) AS time, states.event AS event, states.cell_id AS '
-              'cell_id, states.cell_index AS cell_index, states.execution_count AS '
-              'execution_count, states.status AS status, CASE WHEN (states.started IS NOT NULL AND '
-              'states.ended IS NOT NULL) THEN max(?, CAST(round((states.ended - states.started) * '
-              '?) AS BIGINT)) END AS duration_ms, coalesce(states.preview, ?) AS preview, '
-              'states.label AS label, states.restored_from AS restored_from, states.by_user AS '
-              'by_user, states.by_client AS by_client, lower(hex(substr(states.sources_key, ?, '
-              '?))) AS sources_key \n'
+ 'log_json': ('SELECT coalesce(json_group_array(json_object(?, states.id, ?, states.parent_id, ?, '
+              'states.seq, ?, strftime(?, states.created, ?), ?, states.event, ?, states.cell_id, '
+              '?, states.cell_index, ?, states.execution_count, ?, states.status, ?, CASE WHEN '
+              '(states.started IS NOT NULL AND states.ended IS NOT NULL) THEN max(?, '
+              'CAST(round((states.ended - states.started) * ?) AS BIGINT)) END, ?, '
+              'coalesce(states.preview, ?), ?, states.label, ?, states.restored_from, ?, '
+              'states.by_user, ?, states.by_client, ?, lower(hex(substr(states.sources_key, ?, '
+              '?))))), ?) AS coalesce_1, max(states.seq) AS max_2, count(*) AS count_1 \n'
+              'FROM states \n'
+              'WHERE states.notebook_id = ? AND states.seq > ? AND states.seq <= coalesce((SELECT '
+              'states.seq \n'
               'FROM states \n'
               'WHERE states.notebook_id = ? AND states.seq > ? AND states.seq <= ? ORDER BY '
               'states.seq\n'
-              ' LIMIT ? OFFSET ?) AS page',
+              ' LIMIT ? OFFSET ? - ?), ?)',
               ('param_1',
                'param_2',
                'param_3',
                'param_4',
+               'strftime_1',
+               'strftime_2',
                'param_5',
                'param_6',
                'param_7',
                'param_8',
                'param_9',
                'param_10',
+               'max_1',
                'param_11',
                'param_12',
+               'coalesce_2',
                'param_13',
                'param_14',
                'param_15',
                'param_16',
-               'coalesce_2',
-               'strftime_1',
-               'strftime_2',
-               'max_2',
                'param_17',
-               'coalesce_3',
                'substr_1',
                'substr_2',
+               'coalesce_3',
+               'nb',
+               'since',
                'nb',
                'since',
                'until',
+               'param_18',
                'limit',
-               'param_18'),
-              {'coalesce_2': '[]',
-               'coalesce_3': '',
-               'max_2': 0,
+               'param_19',
+               'until'),
+              {'coalesce_2': '',
+               'coalesce_3': '[]',
+               'max_1': 0,
                'param_1': 'id',
                'param_10': 'duration_ms',
-               'param_11': 'preview',
-               'param_12': 'label',
-               'param_13': 'restored_from',
-               'param_14': 'by_user',
-               'param_15': 'by_client',
-               'param_16': 'sources_key',
-               'param_17': 1000,
-               'param_18': 0,
+               'param_11': 1000,
+               'param_12': 'preview',
+               'param_13': 'label',
+               'param_14': 'restored_from',
+               'param_15': 'by_user',
+               'param_16': 'by_client',
+               'param_17': 'sources_key',
+               'param_18': 1,
+               'param_19': 1,
                'param_2': 'parent',
                'param_3': 'seq',
                'param_4': 'time',
@@ -146,67 +148,56 @@ SQL = {'blob': ('SELECT blobs.codec, blobs.data \nFROM blobs \nWHERE blobs.id = 
                'strftime_2': 'unixepoch',
                'substr_1': 1,
                'substr_2': 8}),
- 'log_text': ('SELECT coalesce(group_concat(printf(?, CASE WHEN (page.id = ?) THEN ? ELSE ? END, '
-              'substr(page.id, ?, ?), replace(substr(page.time, ?, ?), ?, ?), page.event, '
-              'coalesce(page.status, ?), CASE WHEN (page.execution_count IS NULL) THEN ? ELSE ? || '
-              'CAST(page.execution_count AS TEXT) || ? END, page.preview, CASE WHEN '
-              '(coalesce(page.label, ?) = ?) THEN ? ELSE ? || page.label || ? END), ?), ?) AS '
-              'coalesce_1, max(page.seq) AS max_1, count(*) AS count_1 \n'
-              'FROM (SELECT states.id AS id, states.parent_id AS parent, states.seq AS seq, '
-              'strftime(?, states.created, ?) AS time, states.event AS event, states.cell_id AS '
-              'cell_id, states.cell_index AS cell_index, states.execution_count AS '
-              'execution_count, states.status AS status, CASE WHEN (states.started IS NOT NULL AND '
-              'states.ended IS NOT NULL) THEN max(?, CAST(round((states.ended - states.started) * '
-              '?) AS BIGINT)) END AS duration_ms, coalesce(states.preview, ?) AS preview, '
-              'states.label AS label, states.restored_from AS restored_from, states.by_user AS '
-              'by_user, states.by_client AS by_client, lower(hex(substr(states.sources_key, ?, '
-              '?))) AS sources_key \n'
+ 'log_text': ('SELECT coalesce(group_concat(printf(?, CASE WHEN (states.id = ?) THEN ? ELSE ? END, '
+              'substr(states.id, ?, ?), datetime(states.created, ?), states.event, '
+              'coalesce(states.status, ?), CASE WHEN (states.execution_count IS NULL) THEN ? ELSE '
+              '? || CAST(states.execution_count AS TEXT) || ? END, coalesce(states.preview, ?), '
+              'CASE WHEN (coalesce(states.label, ?) = ?) THEN ? ELSE ? || states.label || ? END), '
+              '?), ?) AS coalesce_1, max(states.seq) AS max_1, count(*) AS count_1 \n'
+              'FROM states \n'
+              'WHERE states.notebook_id = ? AND states.seq > ? AND states.seq <= coalesce((SELECT '
+              'states.seq \n'
               'FROM states \n'
               'WHERE states.notebook_id = ? AND states.seq > ? AND states.seq <= ? ORDER BY '
               'states.seq\n'
-              ' LIMIT ? OFFSET ?) AS page',
+              ' LIMIT ? OFFSET ? - ?), ?)',
               ('printf_1',
                'head',
                'param_1',
                'param_2',
                'substr_1',
                'substr_2',
-               'substr_3',
-               'substr_4',
-               'replace_1',
-               'replace_2',
+               'datetime_1',
                'coalesce_2',
                'param_3',
                'param_4',
                'param_5',
                'coalesce_3',
                'coalesce_4',
+               'coalesce_5',
                'param_6',
                'param_7',
                'param_8',
                'param_9',
-               'coalesce_5',
-               'strftime_1',
-               'strftime_2',
-               'max_2',
-               'param_10',
                'coalesce_6',
-               'substr_5',
-               'substr_6',
+               'nb',
+               'since',
                'nb',
                'since',
                'until',
+               'param_10',
                'limit',
-               'param_11'),
+               'param_11',
+               'until'),
               {'coalesce_2': '',
                'coalesce_3': '',
                'coalesce_4': '',
                'coalesce_5': '',
                'coalesce_6': '',
-               'max_2': 0,
+               'datetime_1': 'unixepoch',
                'param_1': '*',
-               'param_10': 1000,
-               'param_11': 0,
+               'param_10': 1,
+               'param_11': 1,
                'param_2': ' ',
                'param_3': '',
                'param_4': '[',
@@ -216,16 +207,8 @@ SQL = {'blob': ('SELECT blobs.codec, blobs.data \nFROM blobs \nWHERE blobs.id = 
                'param_8': ')',
                'param_9': '\n',
                'printf_1': '%s %s  %s  %-8s %-11s %-6s %s%s',
-               'replace_1': 'T',
-               'replace_2': ' ',
-               'strftime_1': '%Y-%m-%dT%H:%M:%f+00:00',
-               'strftime_2': 'unixepoch',
                'substr_1': 1,
-               'substr_2': 12,
-               'substr_3': 1,
-               'substr_4': 19,
-               'substr_5': 1,
-               'substr_6': 8}),
+               'substr_2': 12}),
  'migrations': ('SELECT jupyter_branch_migrations.name \n'
                 'FROM jupyter_branch_migrations ORDER BY jupyter_branch_migrations.name',
                 (),

@@ -4,10 +4,9 @@ Every reader that lists states (the log, a cell's versions, search results,
 one state's detail) selects ``columns(dialect)``: SQL expressions labelled with
 the wire keys of ``state_summary`` in docs/rest-api.schema.json, so the
 database formats times and durations and a row *is* a summary
-(``summary_of(row)``). The paged JSON log is the same columns wrapped in the
-database's JSON object function (``log_json_select``); ``compiled`` turns
-those statements into SQL text once per dialect, which the hot paths run on
-the driver's cursor directly.
+(``summary_of(row)``). The paged JSON log is the same expressions wrapped in
+the database's JSON object function (``log_json_select``); ``sqlgen`` turns
+the statements into SQL text, which SQLite's readers run on ``sqlite3``.
 
 Times are ISO-8601 UTC with milliseconds; ``duration_ms`` is ended - started in
 whole milliseconds (never negative), for executions only; ``by_user`` and
@@ -20,11 +19,9 @@ edit before it.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from sqlalchemy import BigInteger, Select, Text, bindparam, case, cast, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -33,8 +30,6 @@ from .schema import states
 
 KEYS = SUMMARY_KEYS
 
-DIALECTS: dict[str, Any] = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
-
 
 def _iso(ts: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
     if dialect == "postgresql":
@@ -42,6 +37,14 @@ def _iso(ts: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
             func.timezone("UTC", func.to_timestamp(ts)), 'YYYY-MM-DD"T"HH24:MI:SS.MS"+00:00"'
         )
     return func.strftime("%Y-%m-%dT%H:%M:%f+00:00", ts, "unixepoch")
+
+
+def _when(ts: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """``_iso`` to the second, as a person reads it: ``YYYY-MM-DD HH:MM:SS`` (a test
+    holds the two equal; SQLite's ``datetime`` costs a third of ``strftime``)."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", func.to_timestamp(ts)), "YYYY-MM-DD HH24:MI:SS")
+    return func.datetime(ts, "unixepoch")
 
 
 def _fingerprint(key: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
@@ -53,6 +56,12 @@ def _fingerprint(key: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
 
 def columns(dialect: str, table: Any = states) -> list[ColumnElement[Any]]:
     """Return the summary's columns of ``table`` (``states`` or an alias), labelled by key."""
+    return [expr.label(key) for key, expr in expressions(dialect, table).items()]
+
+
+def expressions(dialect: str, table: Any = states) -> dict[str, ColumnElement[Any]]:
+    """Return how the database computes each key of the summary of a row of ``table``,
+    in the order of ``KEYS``."""
     c = table.c
     duration = case(
         (
@@ -81,7 +90,7 @@ def columns(dialect: str, table: Any = states) -> list[ColumnElement[Any]]:
         "by_client": c.by_client,
         "sources_key": _fingerprint(c.sources_key, dialect),
     }
-    return [exprs[key].label(key) for key in KEYS]
+    return {key: exprs[key] for key in KEYS}
 
 
 def summary_of(row: Any) -> dict[str, Any]:
@@ -99,57 +108,59 @@ def log_select(dialect: str) -> Select[Any]:
     )
 
 
-def _page(dialect: str) -> Any:
-    """The summaries of one page of the log, as a subquery ``page``.
+def _in_page() -> tuple[ColumnElement[bool], ...]:
+    """Where a state is in one page of the log: params ``nb``, ``since``, ``until``,
+    ``limit``; the states with ``since < seq <= until``, oldest first, at most ``limit``.
 
-    Params ``nb``, ``since``, ``until``, ``limit``: the states with
-    ``since < seq <= until``, oldest first, at most ``limit``.
+    The page's end is found on the index (the ``limit``-th such seq, else
+    ``until``), so the page itself is read flat from ``states``: a subquery with
+    ``LIMIT`` would be copied row by row first (a fifth of the log's time in SQLite).
     """
-    return (
-        select(*columns(dialect))
-        .where(
-            states.c.notebook_id == bindparam("nb"),
-            states.c.seq > bindparam("since"),
-            states.c.seq <= bindparam("until"),
-        )
-        .order_by(states.c.seq)
-        .limit(bindparam("limit"))
-        .subquery("page")
+    nb, seq = states.c.notebook_id == bindparam("nb"), states.c.seq
+    end = (
+        select(seq)
+        .where(nb, seq > bindparam("since"), seq <= bindparam("until"))
+        .order_by(seq)
+        .offset(bindparam("limit") - 1)
+        .limit(1)
+        .scalar_subquery()
     )
+    return nb, seq > bindparam("since"), seq <= func.coalesce(end, bindparam("until"))
 
 
-def _page_of(page: Any, aggregate: ColumnElement[Any]) -> Select[Any]:
-    """``aggregate`` over ``page``, with the page's last ``seq`` and its size."""
-    return select(aggregate, func.max(page.c.seq), func.count())
+def _page_of(aggregate: ColumnElement[Any]) -> Select[Any]:
+    """``aggregate`` over one page (``_in_page``), with the page's last ``seq`` and its
+    size. In SQLite the rows reach the aggregate in ``seq`` order: the page is read
+    on ``ix_states_seq`` (a test holds the order)."""
+    return select(aggregate, func.max(states.c.seq), func.count()).where(*_in_page())
 
 
 def log_json_select(dialect: str) -> Select[Any]:
     """One page of the log as a JSON array text, with its last ``seq`` and its size
-    (params as ``_page``)."""
-    page = _page(dialect)
+    (params as ``_in_page``)."""
     pairs: list[Any] = []
-    for key in KEYS:
-        pairs += [literal(key), page.c[key]]
+    for key, expr in expressions(dialect).items():
+        pairs += [literal(key), expr]
     array: ColumnElement[Any]
     if dialect == "postgresql":
         obj = func.json_build_object(*pairs)
-        array = cast(func.json_agg(aggregate_order_by(obj, page.c.seq)), Text)
-    else:  # SQLite keeps the subquery's order in json_group_array
+        array = cast(func.json_agg(aggregate_order_by(obj, states.c.seq)), Text)
+    else:
         array = func.json_group_array(func.json_object(*pairs))
-    return _page_of(page, func.coalesce(array, "[]"))
+    return _page_of(func.coalesce(array, "[]"))
 
 
 def log_text_select(dialect: str) -> Select[Any]:
     """One page of the log as the command line prints it, one line per state, with
-    its last ``seq`` and its size (params as ``_page``, and ``head``, the state
+    its last ``seq`` and its size (params as ``_in_page``, and ``head``, the state
     marked ``*``).
 
-    A line: the head mark, the id's first 12 digits, the time to the second,
-    event, status, ``[execution count]``, preview, ``(label)``. Formatted by
-    the database as the JSON log is: 10,000 lines take no Python objects.
+    A line: the head mark, the id's first 12 digits, the time to the second
+    (``_when``), event, status, ``[execution count]``, preview, ``(label)``.
+    Formatted by the database as the JSON log is: 10,000 lines take no Python
+    objects, and only what a line shows is computed.
     """
-    page = _page(dialect)
-    c = page.c
+    c = states.c
     mark = case((c.id == bindparam("head"), literal("*")), else_=literal(" "))
     count = case(
         (c.execution_count.is_(None), literal("")),
@@ -159,35 +170,14 @@ def log_text_select(dialect: str) -> Select[Any]:
         (func.coalesce(c.label, "") == "", literal("")),
         else_=literal(" (") + c.label + literal(")"),
     )
-    when = func.replace(func.substr(c.time, 1, 19), "T", " ")
-    parts = (mark, func.substr(c.id, 1, 12), when, c.event, func.coalesce(c.status, ""))
+    parts = (mark, func.substr(c.id, 1, 12), _when(c.created, dialect), c.event)
     fmt = "%s %s  %s  %-8s %-11s %-6s %s%s"
     line = (func.format if dialect == "postgresql" else func.printf)(
-        fmt, *parts, count, c.preview, label
+        fmt, *parts, func.coalesce(c.status, ""), count, func.coalesce(c.preview, ""), label
     )
     lines: ColumnElement[Any]
     if dialect == "postgresql":
         lines = func.string_agg(line, aggregate_order_by(literal("\n"), c.seq))
-    else:  # as log_json_select: SQLite keeps the subquery's order
+    else:  # as log_json_select: in seq order
         lines = func.group_concat(line, literal("\n"))
-    return _page_of(page, func.coalesce(lines, ""))
-
-
-@cache
-def compiled(name: str, dialect: str = "sqlite") -> tuple[str, tuple[str, ...], dict[str, Any]]:
-    """Return the statement ``name`` as SQL text for ``dialect``, with the names of its
-    positional parameters in order and the values of its constants (for ``driver_args``).
-
-    Compiled once per process: the hot paths run it on the driver's own cursor.
-    """
-    stmt = {"log": log_select, "log_json": log_json_select, "log_text": log_text_select}[name](
-        dialect
-    )
-    sql = stmt.compile(dialect=DIALECTS[dialect])
-    return str(sql), tuple(sql.positiontup or ()), dict(sql.params)
-
-
-def driver_args(name: str, dialect: str = "sqlite", **values: Any) -> tuple[str, tuple[Any, ...]]:
-    """Return the SQL text of ``name`` and its positional arguments for ``values``."""
-    sql, order, constants = compiled(name, dialect)
-    return sql, tuple(values[n] if n in values else constants[n] for n in order)
+    return _page_of(func.coalesce(lines, ""))
