@@ -63,31 +63,56 @@ def _when(iso_time: str | None) -> str:
     return (iso_time or "")[:19].replace("T", " ")
 
 
+class _Utf8Out:
+    """A text stream with no bytes layer under it (an embedding's ``StringIO``),
+    written as if it had one."""
+
+    def __init__(self, text: Any) -> None:
+        self.text = text
+
+    def write(self, data: bytes | memoryview) -> None:
+        self.text.write(bytes(data).decode("utf-8"))
+
+    def flush(self) -> None:
+        self.text.flush()
+
+
+def _binary_stdout() -> Any:
+    """stdout's bytes layer, after what was written as text."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    return buffer if buffer is not None else _Utf8Out(sys.stdout)
+
+
 def cmd_log(args: argparse.Namespace) -> int:
     """The log a page at a time, encoded by the database (``store/summary.py``): as
-    JSON (``--json``), or as lines, Head marked ``*``. Nothing is decoded here."""
-    out = sys.stdout
+    JSON (``--json``), or as lines, Head marked ``*``. Nothing is decoded here: each
+    page's UTF-8 bytes go to stdout as they are."""
+    out = _binary_stdout()
     with _service(args) as service:
         abs_path, of = _abs(args.notebook), _of(args)
         text = not args.json
-        key, sep = ("lines", "\n") if text else ("states_json", ",")
+        key, sep = ("lines", b"\n") if text else ("states_json", b",")
         page = service.log_page(abs_path, 0, None, of, text)
         if args.json:
             head = json.dumps({"notebook": args.notebook, "head": page["head"]})
-            out.write(f'{head[:-1]}, "states": [')
+            out.write(f'{head[:-1]}, "states": ['.encode())
         until, written = page["until"], False
         while True:
-            inner = page[key][1:-1] if args.json else page[key]
+            inner = memoryview(page[key])[1:-1] if args.json else memoryview(page[key])
             if inner:
-                out.write(sep + inner if written else inner)
+                if written:
+                    out.write(sep)
+                out.write(inner)
                 written = True
             if page["last"] >= until or not page["count"]:
                 break
             page = service.log_page(abs_path, page["last"], until, of, text)
     if args.json:
-        out.write("]}\n")
+        out.write(b"]}\n")
     else:
-        out.write("\n" if written else "no states recorded\n")
+        out.write(b"\n" if written else b"no states recorded\n")
+    out.flush()
     return EXIT_OK
 
 

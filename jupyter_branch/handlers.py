@@ -183,7 +183,7 @@ class TreeHandler(BranchHandler):
                 "running": [],
                 "deleted": False,
                 "until": since,
-                "states_json": "[]",
+                "states_json": b"[]",
                 "last": since,
                 "count": 0,
             }
@@ -194,12 +194,12 @@ class TreeHandler(BranchHandler):
         # in memory whatever the size of the history.
         self.set_header("Content-Type", "application/json")
         self.write(f'{head[:-1]},"states":[')
-        until, sep = page["until"], ""
+        until, sep = page["until"], b""
         while True:
-            inner = page["states_json"][1:-1]
+            inner = page["states_json"][1:-1]  # UTF-8, as the store encoded it
             if inner:
                 self.write(sep + inner)
-                sep = ","
+                sep = b","
             if page["count"] < LOG_PAGE or page["last"] >= until:
                 break
             await self.flush()

@@ -86,8 +86,8 @@ def last_seq(runner: Runner, nb: Mapping[str, Any]) -> int:
 
 def log_json(
     runner: Runner, nb: Mapping[str, Any], since_seq: int, until_seq: int, limit: int
-) -> tuple[str, int, int]:
-    """Return one page of ``log()`` encoded as a JSON array by the database: the states
+) -> tuple[bytes, int, int]:
+    """Return one page of ``log()`` encoded as a JSON array (UTF-8) by the database: the states
     with ``since_seq < seq <= until_seq``, oldest first, at most ``limit``; with the
     ``seq`` of the last one (``since_seq`` if none) and how many."""
     return _page(runner, "log_json", nb, since_seq, until_seq, limit)
@@ -95,7 +95,7 @@ def log_json(
 
 def log_text(
     runner: Runner, nb: Mapping[str, Any], since_seq: int, until_seq: int, limit: int
-) -> tuple[str, int, int]:
+) -> tuple[bytes, int, int]:
     """As ``log_json``, the page as the command line prints it: a line per state,
     formatted by the database (``summary.log_text_select``), Head marked ``*``."""
     return _page(runner, "log_text", nb, since_seq, until_seq, limit, head=nb["head_id"])
@@ -109,12 +109,14 @@ def _page(
     until_seq: int,
     limit: int,
     **more: Any,
-) -> tuple[str, int, int]:
+) -> tuple[bytes, int, int]:
     params = {"nb": nb["id"], "since": since_seq, "until": until_seq, "limit": limit, **more}
     row = runner.first(name, **params)
     assert row is not None
-    text_, last, count = list(row.values())
-    return str(text_), int(last if last is not None else since_seq), int(count)
+    encoded, last, count = list(row.values())
+    if isinstance(encoded, str):  # PostgreSQL's text (SQLite's comes as UTF-8 bytes)
+        encoded = encoded.encode("utf-8")
+    return bytes(encoded), int(last if last is not None else since_seq), int(count)
 
 
 def running_executions(runner: Runner, nb: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -74,14 +74,14 @@ SQL = {'blob': ('SELECT blobs.codec, blobs.data \nFROM blobs \nWHERE blobs.id = 
           'strftime_2': 'unixepoch',
           'substr_1': 1,
           'substr_2': 8}),
- 'log_json': ('SELECT coalesce(json_group_array(json_object(?, states.id, ?, states.parent_id, ?, '
-              'states.seq, ?, strftime(?, states.created, ?), ?, states.event, ?, states.cell_id, '
-              '?, states.cell_index, ?, states.execution_count, ?, states.status, ?, CASE WHEN '
-              '(states.started IS NOT NULL AND states.ended IS NOT NULL) THEN max(?, '
-              'CAST(round((states.ended - states.started) * ?) AS BIGINT)) END, ?, '
-              'coalesce(states.preview, ?), ?, states.label, ?, states.restored_from, ?, '
+ 'log_json': ('SELECT CAST(coalesce(json_group_array(json_object(?, states.id, ?, '
+              'states.parent_id, ?, states.seq, ?, strftime(?, states.created, ?), ?, '
+              'states.event, ?, states.cell_id, ?, states.cell_index, ?, states.execution_count, '
+              '?, states.status, ?, CASE WHEN (states.started IS NOT NULL AND states.ended IS NOT '
+              'NULL) THEN max(?, CAST(round((states.ended - states.started) * ?) AS BIGINT)) END, '
+              '?, coalesce(states.preview, ?), ?, states.label, ?, states.restored_from, ?, '
               'states.by_user, ?, states.by_client, ?, lower(hex(substr(states.sources_key, ?, '
-              '?))))), ?) AS coalesce_1, max(states.seq) AS max_2, count(*) AS count_1 \n'
+              '?))))), ?) AS BLOB) AS coalesce_1, max(states.seq) AS max_2, count(*) AS count_1 \n'
               'FROM states \n'
               'WHERE states.notebook_id = ? AND states.seq > ? AND states.seq <= coalesce((SELECT '
               'states.seq \n'
@@ -148,12 +148,12 @@ SQL = {'blob': ('SELECT blobs.codec, blobs.data \nFROM blobs \nWHERE blobs.id = 
                'strftime_2': 'unixepoch',
                'substr_1': 1,
                'substr_2': 8}),
- 'log_text': ('SELECT coalesce(group_concat(printf(?, CASE WHEN (states.id = ?) THEN ? ELSE ? END, '
-              'substr(states.id, ?, ?), datetime(states.created, ?), states.event, '
+ 'log_text': ('SELECT CAST(coalesce(group_concat(printf(?, CASE WHEN (states.id = ?) THEN ? ELSE ? '
+              'END, substr(states.id, ?, ?), datetime(states.created, ?), states.event, '
               'coalesce(states.status, ?), CASE WHEN (states.execution_count IS NULL) THEN ? ELSE '
               '? || CAST(states.execution_count AS TEXT) || ? END, coalesce(states.preview, ?), '
               'CASE WHEN (coalesce(states.label, ?) = ?) THEN ? ELSE ? || states.label || ? END), '
-              '?), ?) AS coalesce_1, max(states.seq) AS max_1, count(*) AS count_1 \n'
+              '?), ?) AS BLOB) AS coalesce_1, max(states.seq) AS max_1, count(*) AS count_1 \n'
               'FROM states \n'
               'WHERE states.notebook_id = ? AND states.seq > ? AND states.seq <= coalesce((SELECT '
               'states.seq \n'

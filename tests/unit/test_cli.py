@@ -178,3 +178,31 @@ def test_the_command_runs_as_a_separate_process_on_a_store_the_server_writes(his
     )
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(proc.stdout)["states"]) == 4
+
+
+def test_the_log_is_utf8_whatever_the_locale(store, monkeypatch):
+    """The log's pages go out as the store encoded them (UTF-8 bytes), in a separate
+    process under the C locale as much as under any other."""
+    monkeypatch.chdir(store.root)
+    store.report(("c1", "s = 'café ✓'"))
+    ran = store.execute("c1", "s = 'café ✓'", "café ✓\n")
+    store.service.label(store.nb, ran, "naïve").result(10)
+    store.writer.flush()
+    source = str(Path(jupyter_branch.__file__).parents[1])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "PYTHONIO"))}
+    env.update(LC_ALL="C", PYTHONPATH=source + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    outs = []
+    command = [sys.executable, "-m", "jupyter_branch.cli", "--db", store.url, "log", "nb.ipynb"]
+    for extra in ([], ["--json"]):
+        proc = subprocess.run(
+            [*command, *extra],
+            capture_output=True,
+            cwd=store.root,
+            env=env,
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        outs.append(proc.stdout.decode("utf-8"))
+    lines, data = outs[0].splitlines(), json.loads(outs[1])
+    assert lines[-1].endswith("s = 'café ✓' (naïve)")
+    assert (data["states"][-1]["preview"], data["states"][-1]["label"]) == ("s = 'café ✓'", "naïve")

@@ -13,7 +13,9 @@ TIMES = [0.5, 59.9996, 1_700_000_000.0004, 1_700_000_059.9999, 1_234_567_890.123
 
 def page(store: Any, as_text: bool) -> Any:
     found = store.service.log_page(store.nb, text=as_text)
-    return found["lines"].splitlines() if as_text else json.loads(found["states_json"])
+    if as_text:
+        return found["lines"].decode("utf-8").splitlines()  # UTF-8, as the store encodes it
+    return json.loads(found["states_json"])
 
 
 def test_a_log_line_shows_the_time_of_the_summary_to_the_second(store):
