@@ -149,7 +149,7 @@ def cpu_table(c: dict[str, Any]) -> str:
         f"Extra per trivial run: **{c['extra_ms_per_trivial']:+.2f} ms** as a browser's "
         f"TCP runs it ({c['extra_ms_per_trivial_paced']:+.2f} ms ACKing at once, {pace}; "
         f"{c['extra_ms_per_trivial_batched']:+.2f} ms back to back); per MB of output: "
-        f"**{c['extra_ms_per_mb']:+.2f} ms** (the mean of the repetitions; a MB is 10^6 "
+        f"**{c['extra_ms_per_mb']:+.2f} ms** (the median of the repetitions; a MB is 10^6 "
         "bytes of the stream text the client received). The bars are judged on the CPU "
         "times of `/proc/<pid>/stat`, which come in 10 ms ticks: 0.04 ms a run over 240 "
         "runs, but 1.5 ms per MB over 9 runs of 0.73 MB, as large as that bar; hence the "
