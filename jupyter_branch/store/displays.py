@@ -8,22 +8,27 @@ does it within the running cell, with no I/O, and hands the last data of every
 id it saw to the writer (``Execution.display_updates``). Here, on the writer
 thread, ``Displays`` remembers which cells showed which ids of which kernel
 (bounded), and rewrites those cells' outputs where the notebook's Head still
-shows the id.
+shows the id; ``DisplayStates``, a part of ``History``, makes the states that
+carry an execution's updates to other cells and other notebooks.
 
 Outputs in the store keep ``transient.display_id`` for this; readers strip it.
 """
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
-from ..model import CellRef
+from .. import model
+from ..model import CellRef, Execution
 from ..outputs import apply_display_update
 from .content import ContentWriter, read_json
+from .history_base import HistoryBase
+from .schema import notebooks
 
 # (notebook id, cell id) pairs remembered across all display ids; the oldest ids go first
 DISPLAY_CELLS = 8192
@@ -159,3 +164,63 @@ class Displays:
                 _, digest = content.put_json(conn, nb_id, outputs)
                 result[i] = replace(cell, outputs=digest)
         return result
+
+
+class DisplayStates(HistoryBase):
+    """``History``'s part in display updates (a mixin: ``History`` provides what it uses)."""
+
+    def _apply_display_updates(
+        self, conn: Connection, ex: Execution, nb_id: int, cell_id: str | None, cells: list[CellRef]
+    ) -> list[CellRef]:
+        """Return ``cells`` with the displays this execution updated (see ``store/displays.py``).
+
+        The running cell's outputs are new and already updated by the replay;
+        other cells of this notebook are updated in the execute state, and each
+        other notebook whose Head shows an updated display gets a state of its own.
+        """
+        self.displays.note_execution(ex.kernel_id, ex.execution_count)
+        if ex.display_updates:
+            found = self.displays.targets(ex.kernel_id, ex.display_updates)
+            wanted = found.pop(nb_id, {})
+            wanted.pop(cell_id or "", None)
+            if wanted:
+                cells = self.displays.updated_cells(
+                    conn, self.content, ex.kernel_id, nb_id, cells, wanted
+                )
+            for other, wanted_there in found.items():
+                self._update_displays_elsewhere(conn, other, wanted_there, ex)
+        self.displays.note_shown(ex.kernel_id, nb_id, cell_id, ex.outputs)
+        return cells
+
+    def _update_displays_elsewhere(
+        self, conn: Connection, nb_id: int, wanted: dict[str, Any], ex: Execution
+    ) -> None:
+        """Update displays in another notebook on the kernel: a state recording the
+        execution that changed them, its cells left as they are (as a console's)."""
+        live = conn.execute(
+            select(notebooks.c.id).where(notebooks.c.id == nb_id, notebooks.c.deleted.is_(None))
+        ).first()
+        if live is None:
+            return
+        head = self.head(conn, nb_id)
+        cells = self.displays.updated_cells(
+            conn, self.content, ex.kernel_id, nb_id, list(head.cells), wanted
+        )
+        if model.same_cells(cells, head.cells):
+            return
+        self.make_state(
+            conn,
+            nb_id,
+            "execute",
+            cells,
+            parent=head,
+            created=ex.ended or time.time(),
+            execution_count=ex.execution_count,
+            status=ex.status,
+            started=ex.started,
+            ended=ex.ended,
+            code_blob=self.content.put_text(conn, nb_id, ex.code)[0],
+            outputs_blob=self.content.put_json(conn, nb_id, ex.outputs)[0],
+            kernel_id=ex.kernel_id,
+            preview=model.preview(ex.code),
+        )

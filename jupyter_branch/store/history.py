@@ -5,11 +5,15 @@ transaction. It turns what happened (an execution ended, the document changed,
 the file was saved or changed on disk, the user restored a state) into new
 states under the rules of ``model``, keeps each notebook's Head, and caches the
 Heads it touched (bounded) so a new state costs a few inserts.
+
+``History`` is one class in four modules: here its notebooks, Heads, new
+states, document reports and executions; states from the file in
+``files.py``; display updates across cells in ``displays.py``; restore,
+rename, deletion, labels and running executions in ``operations.py``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -25,14 +29,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from .. import model
 from ..identity import default_owner, server_name
 from ..model import CellRef, Execution, ReportedCell
-from ..outputs import clean_output
-from .blobs import pack_running, unpack_running
-from .content import ContentWriter, load_refs, read_json
-from .displays import Displays
+from .content import ContentWriter, load_refs
+from .displays import Displays, DisplayStates
 from .fastexec import fetch_one, write, write_many
-from .reads import load_versions
+from .files import FileStates
+from .operations import TreeOperations
 from .schema import notebooks, running, state_cells, states
-from .statements import runner_for
 
 log = logging.getLogger("jupyter_branch")
 
@@ -92,7 +94,7 @@ class Head:
     next_seq: int
 
 
-class History:
+class History(FileStates, DisplayStates, TreeOperations):
     """The writer's view of the tree. Not thread-safe: one writer thread owns it."""
 
     def __init__(
@@ -400,295 +402,3 @@ class History:
             by_user=ex.by_user,
             by_client=ex.by_client,
         )
-
-    def _apply_display_updates(
-        self, conn: Connection, ex: Execution, nb_id: int, cell_id: str | None, cells: list[CellRef]
-    ) -> list[CellRef]:
-        """Return ``cells`` with the displays this execution updated (see ``store/displays.py``).
-
-        The running cell's outputs are new and already updated by the replay;
-        other cells of this notebook are updated in the execute state, and each
-        other notebook whose Head shows an updated display gets a state of its own.
-        """
-        self.displays.note_execution(ex.kernel_id, ex.execution_count)
-        if ex.display_updates:
-            found = self.displays.targets(ex.kernel_id, ex.display_updates)
-            wanted = found.pop(nb_id, {})
-            wanted.pop(cell_id or "", None)
-            if wanted:
-                cells = self.displays.updated_cells(
-                    conn, self.content, ex.kernel_id, nb_id, cells, wanted
-                )
-            for other, wanted_there in found.items():
-                self._update_displays_elsewhere(conn, other, wanted_there, ex)
-        self.displays.note_shown(ex.kernel_id, nb_id, cell_id, ex.outputs)
-        return cells
-
-    def _update_displays_elsewhere(
-        self, conn: Connection, nb_id: int, wanted: dict[str, Any], ex: Execution
-    ) -> None:
-        """Update displays in another notebook on the kernel: a state recording the
-        execution that changed them, its cells left as they are (as a console's)."""
-        live = conn.execute(
-            select(notebooks.c.id).where(notebooks.c.id == nb_id, notebooks.c.deleted.is_(None))
-        ).first()
-        if live is None:
-            return
-        head = self.head(conn, nb_id)
-        cells = self.displays.updated_cells(
-            conn, self.content, ex.kernel_id, nb_id, list(head.cells), wanted
-        )
-        if model.same_cells(cells, head.cells):
-            return
-        self.make_state(
-            conn,
-            nb_id,
-            "execute",
-            cells,
-            parent=head,
-            created=ex.ended or time.time(),
-            execution_count=ex.execution_count,
-            status=ex.status,
-            started=ex.started,
-            ended=ex.ended,
-            code_blob=self.content.put_text(conn, nb_id, ex.code)[0],
-            outputs_blob=self.content.put_json(conn, nb_id, ex.outputs)[0],
-            kernel_id=ex.kernel_id,
-            preview=model.preview(ex.code),
-        )
-
-    def record_progress(self, conn: Connection, ex: Execution) -> None:
-        """Keep a running execution's outputs so far (replacing the previous ones)."""
-        nb_id = self.notebook_id(conn, ex.abs_path) if ex.abs_path else None
-        values = dict(
-            owner=self.owner,
-            server=self.server,
-            notebook_id=nb_id,
-            kernel_id=ex.kernel_id,
-            code=model.column_text(ex.code),  # a text column: no lone surrogates, no NUL
-            cell_id=model.column_text(ex.cell_id) if ex.cell_id else None,
-            execution_count=ex.execution_count,
-            started=ex.started,
-            updated=time.time(),
-            outputs=pack_running(ex.outputs),
-        )
-        updated = conn.execute(running.update().where(running.c.key == ex.key).values(**values))
-        if updated.rowcount == 0:
-            conn.execute(running.insert().values(key=ex.key, **values))
-        self.progressed.add(ex.key)
-
-    def record_file(self, conn: Connection, abs_path: str, event: str) -> str | None:
-        """Make a ``save`` or ``external`` state if the file differs from Head; return its id.
-
-        The file is read here, on the writer thread (``read_notebook``); one that
-        is gone or not a notebook records nothing.
-        """
-        nb = self.read_notebook(abs_path)
-        if nb is None:
-            return None
-        return self.record_notebook(conn, abs_path, nb, event)
-
-    def record_notebook(
-        self, conn: Connection, abs_path: str, nb: dict[str, Any], event: str
-    ) -> str | None:
-        """Make a ``save`` or ``external`` state of ``nb`` (file content) if it differs
-        from Head; return its id."""
-        nb_id = self.notebook_id(conn, abs_path)
-        assert nb_id is not None
-        return self._record_file_cells(conn, nb_id, nb, event)
-
-    def _record_file_cells(
-        self, conn: Connection, nb_id: int, nb: dict[str, Any], event: str, preview: str = ""
-    ) -> str | None:
-        head = self.head(conn, nb_id)
-        cells = []
-        for i, cell in enumerate(nb.get("cells") or []):
-            cells.append(
-                self._file_cell(conn, nb_id, cell, head.cells[i] if i < len(head.cells) else None)
-            )
-        metadata = nb.get("metadata") or {}
-        metadata_blob, _ = self.content.put_json(conn, nb_id, metadata)
-        if head.state_id is not None:
-            # Nothing a user made changed: no state. A save (what the open document
-            # holds, whose runs and edits are recorded already) counts its sources
-            # only; a change from outside counts outputs too. Metadata alone never
-            # counts (opening a notebook adds some, a collaborative save too).
-            if event == "save" and model.sources_key(cells) == head.sources_key:
-                return None
-            if self._same_content(conn, nb_id, head.cells, cells):
-                return None
-        preview = preview or ("saved in Jupyter" if event == "save" else "changed on disk")
-        return self.make_state(
-            conn, nb_id, event, cells, parent=head, metadata_blob=metadata_blob, preview=preview
-        )
-
-    def _file_cell(
-        self, conn: Connection, nb_id: int, cell: dict[str, Any], same_place: CellRef | None
-    ) -> CellRef:
-        # a file may hold anything: what is not a known shape is kept as plain text
-        cell_type = cell.get("cell_type", "code")
-        if cell_type not in model.CELL_TYPES:
-            cell_type = "raw"
-        source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(str(part) for part in source)
-        elif not isinstance(source, str):
-            source = json.dumps(source, default=str)
-        _, source_hash = self.content.put_text(conn, nb_id, source)
-        cell_id = model.safe_text(str(cell.get("id") or ""))
-        if not cell_id:
-            # nbformat < 4.5 has no ids: keep the id of the same cell in Head, else a new one
-            if (
-                same_place
-                and same_place.cell_type == cell_type
-                and same_place.source == source_hash
-            ):
-                cell_id = same_place.cell_id
-            else:
-                cell_id = uuid.uuid4().hex[:8]
-        outputs_hash = None
-        if cell_type == "code":
-            given = cell.get("outputs")
-            outputs = [
-                clean_output(dict(o))
-                for o in (given if isinstance(given, list) else [])
-                if isinstance(o, dict)
-            ]
-            _, outputs_hash = self.content.put_json(conn, nb_id, outputs)
-        metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
-        metadata_hash = self.content.put_json(conn, nb_id, metadata)[1] if metadata else None
-        count = model.execution_count(cell.get("execution_count")) if cell_type == "code" else None
-        return CellRef(str(cell_id), cell_type, source_hash, outputs_hash, count, metadata_hash)
-
-    def _same_content(
-        self, conn: Connection, nb_id: int, a: Sequence[CellRef], b: Sequence[CellRef]
-    ) -> bool:
-        """Compare cells as a file would hold them (outputs without transient ids), but
-        not their metadata."""
-        if [(c.cell_id, c.cell_type, c.source) for c in a] != [
-            (c.cell_id, c.cell_type, c.source) for c in b
-        ]:
-            return False
-        for x, y in zip(a, b, strict=True):
-            if x.outputs == y.outputs:
-                continue
-            left = read_json(conn, self.content.blob_id(conn, nb_id, x.outputs)) or []
-            right = read_json(conn, self.content.blob_id(conn, nb_id, y.outputs)) or []
-            if [clean_output(o) for o in left] != [clean_output(o) for o in right]:
-                return False
-        return True
-
-    def restore(
-        self, conn: Connection, abs_path: str, state_id: str, cell_id: str | None = None
-    ) -> dict[str, Any]:
-        """Make a restore state from ``state_id`` (whole, or one cell); return it with its cells.
-
-        Raises LookupError if the state or the cell is not in this notebook.
-        """
-        nb_id = self.notebook_id(conn, abs_path, create=False)
-        row = conn.execute(select(states).where(states.c.id == state_id)).first()
-        if nb_id is None or row is None or row.notebook_id != nb_id:
-            raise LookupError(f"no state {state_id} in this notebook")
-        head = self.head(conn, nb_id)
-        _, target = load_refs(conn, row.layout_blob)
-        try:
-            cells = model.restored_cells(head.cells, target, cell_id)
-        except KeyError:
-            raise LookupError(f"state {state_id[:12]} has no cell {cell_id}") from None
-        # a cell by its place (people do not know cell ids), as in the restored state
-        place = next((i for i, c in enumerate(target) if c.cell_id == cell_id), 0)
-        what = f"cell {place + 1} of " if cell_id else ""
-        new_id = self.make_state(
-            conn,
-            nb_id,
-            "restore",
-            cells,
-            parent=head,
-            cell_id=cell_id,
-            restored_from=state_id,
-            metadata_blob=row.metadata_blob if cell_id is None else head.metadata_blob,
-            preview=f"restored {what}{state_id[:12]}",
-        )
-        version_ids = self.heads[nb_id].version_ids
-        return {"state": new_id, "cells": load_versions(runner_for(conn), version_ids)}
-
-    def rename(self, conn: Connection, old_abs: str, new_abs: str) -> int:
-        """Follow a rename or move of a notebook or a folder; return how many notebooks moved."""
-        rows = conn.execute(
-            select(notebooks.c.id, notebooks.c.abs_path).where(
-                notebooks.c.owner == self.owner,
-                notebooks.c.deleted.is_(None),
-                (notebooks.c.abs_path == old_abs) | notebooks.c.abs_path.startswith(old_abs + "/"),
-            )
-        ).all()
-        self.notebooks.clear()
-        for r in rows:
-            conn.execute(
-                notebooks.update()
-                .where(notebooks.c.id == r.id)
-                .values(abs_path=new_abs + r.abs_path[len(old_abs) :])
-            )
-        return len(rows)
-
-    def mark_deleted(self, conn: Connection, abs_path: str) -> None:
-        """Keep a deleted notebook's history, but free its path for a new file."""
-        self.notebooks.pop(abs_path, None)
-        conn.execute(
-            notebooks.update()
-            .where(
-                notebooks.c.owner == self.owner,
-                notebooks.c.abs_path == abs_path,
-                notebooks.c.deleted.is_(None),
-            )
-            .values(deleted=time.time())
-        )
-
-    def set_label(self, conn: Connection, state_id: str, label: str | None) -> dict[str, Any]:
-        """Label a state (None removes it); return ``{"state", "label", "changed"}``."""
-        label = model.column_text(label) if label is not None else None
-        result = conn.execute(states.update().where(states.c.id == state_id).values(label=label))
-        nb_id = conn.execute(
-            select(states.c.notebook_id).where(states.c.id == state_id)
-        ).scalar_one_or_none()
-        if result.rowcount and nb_id is not None:
-            path = conn.execute(
-                select(notebooks.c.abs_path).where(notebooks.c.id == nb_id)
-            ).scalar_one()
-            self.paths.setdefault(nb_id, path)
-            self._changed(nb_id, "label", state_id, label=label)
-        return {"state": state_id, "label": label, "changed": result.rowcount > 0}
-
-    def recover_running(self, conn: Connection) -> int:
-        """Turn executions this server left running when it stopped into ``incomplete``
-        states. Other owners' and other servers' running executions are theirs."""
-        mine = running.c.owner == self.owner
-        if self.owner == default_owner():  # rows from before owners were recorded
-            mine = mine | running.c.owner.is_(None)
-        rows = conn.execute(
-            select(running)
-            .where(mine, running.c.server.is_(None) | (running.c.server == self.server))
-            .order_by(running.c.started)
-        ).all()
-        count = 0
-        for r in rows:
-            nb_path = None
-            if r.notebook_id is not None:
-                nb_path = conn.execute(
-                    select(notebooks.c.abs_path).where(notebooks.c.id == r.notebook_id)
-                ).scalar_one_or_none()
-            ex = Execution(
-                abs_path=nb_path,
-                kernel_id=r.kernel_id or "",
-                msg_id=r.key.split("/")[-1],
-                cell_id=r.cell_id,
-                code=r.code or "",
-                outputs=unpack_running(r.outputs) if r.outputs else [],
-                execution_count=r.execution_count,
-                status="incomplete",
-                started=r.started,
-                ended=r.updated,
-            )
-            conn.execute(running.delete().where(running.c.key == r.key))
-            if self.record_execution(conn, ex) is not None:
-                count += 1
-        return count

@@ -1,0 +1,134 @@
+"""States from the notebook's file: a save, a change on disk, the file when history began.
+
+``FileStates`` is the part of ``History`` (store/history.py) that reads a
+notebook's file content: each cell as the store keeps it (``file_cell``: a file
+may hold anything, and what is not a known shape is kept as plain text), and a
+``save`` or ``external`` state only when the file differs from Head in what a
+user made. On the writer thread, inside its transaction, like all of History.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from .. import model
+from ..model import CellRef
+from ..outputs import clean_output
+from .content import ContentWriter, read_json
+from .history_base import HistoryBase
+
+
+class FileStates(HistoryBase):
+    """``History``'s states from files (a mixin: ``History`` provides what it uses)."""
+
+    def record_file(self, conn: Connection, abs_path: str, event: str) -> str | None:
+        """Make a ``save`` or ``external`` state if the file differs from Head; return its id.
+
+        The file is read here, on the writer thread (``read_notebook``); one that
+        is gone or not a notebook records nothing.
+        """
+        nb = self.read_notebook(abs_path)
+        if nb is None:
+            return None
+        return self.record_notebook(conn, abs_path, nb, event)
+
+    def record_notebook(
+        self, conn: Connection, abs_path: str, nb: dict[str, Any], event: str
+    ) -> str | None:
+        """Make a ``save`` or ``external`` state of ``nb`` (file content) if it differs
+        from Head; return its id."""
+        nb_id = self.notebook_id(conn, abs_path)
+        assert nb_id is not None
+        return self._record_file_cells(conn, nb_id, nb, event)
+
+    def _record_file_cells(
+        self, conn: Connection, nb_id: int, nb: dict[str, Any], event: str, preview: str = ""
+    ) -> str | None:
+        head = self.head(conn, nb_id)
+        cells = []
+        for i, cell in enumerate(nb.get("cells") or []):
+            same_place = head.cells[i] if i < len(head.cells) else None
+            cells.append(file_cell(self.content, conn, nb_id, cell, same_place))
+        metadata = nb.get("metadata") or {}
+        metadata_blob, _ = self.content.put_json(conn, nb_id, metadata)
+        if head.state_id is not None:
+            # Nothing a user made changed: no state. A save (what the open document
+            # holds, whose runs and edits are recorded already) counts its sources
+            # only; a change from outside counts outputs too. Metadata alone never
+            # counts (opening a notebook adds some, a collaborative save too).
+            if event == "save" and model.sources_key(cells) == head.sources_key:
+                return None
+            if same_content(self.content, conn, nb_id, head.cells, cells):
+                return None
+        preview = preview or ("saved in Jupyter" if event == "save" else "changed on disk")
+        return self.make_state(
+            conn, nb_id, event, cells, parent=head, metadata_blob=metadata_blob, preview=preview
+        )
+
+
+def file_cell(
+    content: ContentWriter,
+    conn: Connection,
+    nb_id: int,
+    cell: dict[str, Any],
+    same_place: CellRef | None,
+) -> CellRef:
+    """A cell of a notebook file as the store keeps it (its parts put as blobs)."""
+    # a file may hold anything: what is not a known shape is kept as plain text
+    cell_type = cell.get("cell_type", "code")
+    if cell_type not in model.CELL_TYPES:
+        cell_type = "raw"
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(str(part) for part in source)
+    elif not isinstance(source, str):
+        source = json.dumps(source, default=str)
+    _, source_hash = content.put_text(conn, nb_id, source)
+    cell_id = model.safe_text(str(cell.get("id") or ""))
+    if not cell_id:
+        # nbformat < 4.5 has no ids: keep the id of the same cell in Head, else a new one
+        if same_place and same_place.cell_type == cell_type and same_place.source == source_hash:
+            cell_id = same_place.cell_id
+        else:
+            cell_id = uuid.uuid4().hex[:8]
+    outputs_hash = None
+    if cell_type == "code":
+        given = cell.get("outputs")
+        outputs = [
+            clean_output(dict(o))
+            for o in (given if isinstance(given, list) else [])
+            if isinstance(o, dict)
+        ]
+        _, outputs_hash = content.put_json(conn, nb_id, outputs)
+    metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+    metadata_hash = content.put_json(conn, nb_id, metadata)[1] if metadata else None
+    count = model.execution_count(cell.get("execution_count")) if cell_type == "code" else None
+    return CellRef(str(cell_id), cell_type, source_hash, outputs_hash, count, metadata_hash)
+
+
+def same_content(
+    content: ContentWriter,
+    conn: Connection,
+    nb_id: int,
+    a: Sequence[CellRef],
+    b: Sequence[CellRef],
+) -> bool:
+    """Compare cells as a file would hold them (outputs without transient ids), but
+    not their metadata."""
+    if [(c.cell_id, c.cell_type, c.source) for c in a] != [
+        (c.cell_id, c.cell_type, c.source) for c in b
+    ]:
+        return False
+    for x, y in zip(a, b, strict=True):
+        if x.outputs == y.outputs:
+            continue
+        left = read_json(conn, content.blob_id(conn, nb_id, x.outputs)) or []
+        right = read_json(conn, content.blob_id(conn, nb_id, y.outputs)) or []
+        if [clean_output(o) for o in left] != [clean_output(o) for o in right]:
+            return False
+    return True
