@@ -7,6 +7,11 @@ subprotocol, ``execute_request``s carry ``metadata.cellId``, and a cell is done
 when both its ``execute_reply`` and its iopub ``idle`` status have arrived (when
 JupyterLab shows it as finished). ``OutputModel`` keeps the outputs as
 JupyterLab's output area does, to write the notebook a user would save.
+
+Like JupyterLab (its ``EventManager``, open from the start), the client also
+subscribes to the server's event stream (``/api/events/subscribe``) and reads
+every event, so the server pays for the events it emits (the extension
+announces each new state there) as it does for a real user.
 """
 
 from __future__ import annotations
@@ -92,6 +97,9 @@ class Kernel:
         self.session_id = ""
         self.ws: WebSocketClientConnection | None = None
         self.received_bytes = 0
+        self.events: WebSocketClientConnection | None = None
+        self.events_received = 0
+        self._events_task: asyncio.Task[None] | None = None
 
     async def start(self, kernel_name: str = "python3") -> Kernel:
         body = {"path": self.path, "type": "notebook", "name": "", "kernel": {"name": kernel_name}}
@@ -105,13 +113,29 @@ class Kernel:
         self.ws = await websocket_connect(request, subprotocols=[V1], max_message_size=1 << 30)
         assert self.ws.protocol is not None
         self.ws.protocol.set_nodelay(True)  # as browsers do: no Nagle delay on small frames
+        events = HTTPRequest(
+            f"{ws_url}/api/events/subscribe",
+            headers={"Authorization": f"token {self.server.token}"},
+        )
+        self.events = await websocket_connect(events)
+        self._events_task = asyncio.ensure_future(self._read_events(self.events))
         await self.wait_ready()
         return self
+
+    async def _read_events(self, events: WebSocketClientConnection) -> None:
+        while await events.read_message() is not None:
+            self.events_received += 1
 
     def close(self) -> None:
         if self.ws is not None:
             self.ws.close()
             self.ws = None
+        if self.events is not None:
+            self.events.close()
+            self.events = None
+        if self._events_task is not None:
+            self._events_task.cancel()
+            self._events_task = None
 
     async def shutdown(self) -> None:
         self.close()
