@@ -190,8 +190,12 @@ def unindex_blobs(conn: Connection, blob_ids: Iterable[int]) -> None:
             )
 
 
+def _no_image(blob_id: int) -> bytes:
+    return b""  # images are not searchable: a ``PARTS`` blob's need not be read
+
+
 def _blob_text(kind: int, data: bytes) -> str:
-    return searchable_text(codec.decode(kind, data).decode("utf-8", "surrogatepass"))
+    return searchable_text(codec.decode(kind, data, _no_image).decode("utf-8", "surrogatepass"))
 
 
 # the blobs put_text and put_json (of a list) stored: sources, code as run, outputs
