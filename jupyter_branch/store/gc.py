@@ -29,6 +29,8 @@ from .migrations import check_schema
 from .schema import blobs, cell_versions, notebooks, state_cells, states
 
 CHUNK = 500
+# made for a prune's transaction only (SQLite); PostgreSQL keeps ix_states_parent
+PARENT_INDEX = "ix_states_parent_gc"
 
 
 class ServerRunning(RuntimeError):
@@ -195,7 +197,12 @@ def prune(
         with engines.writer.begin() as conn:
             check_schema(conn, to_write=True)
             found = plan(conn, older_than_days, notebook, owner or default_owner())
+            by_parent = conn.dialect.name == "sqlite" and bool(found.states)
+            if by_parent:  # for re-attaching children: SQLite's states have no such index
+                conn.exec_driver_sql(f"CREATE INDEX {PARENT_INDEX} ON states (parent_id)")
             apply_plan(conn, found)
+            if by_parent:
+                conn.exec_driver_sql(f"DROP INDEX {PARENT_INDEX}")
         return found.report()
     finally:
         engines.dispose()

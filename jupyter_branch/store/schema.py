@@ -38,7 +38,7 @@ from sqlalchemy import (
     text,
 )
 
-from . import search
+from . import compact, search
 
 ID = String(32)
 
@@ -353,6 +353,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         run=_fill_cell_index,
     ),
     Migration("0007_blob_parts", _blob_parts),
+    Migration(compact.NAME, compact.declare, run=compact.run),
 )
 
 

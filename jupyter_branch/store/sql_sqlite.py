@@ -298,4 +298,5 @@ MIGRATIONS = [('0001_initial', True),
  ('0004_search_postgres', False),
  ('0005_actors', True),
  ('0006_cell_index', True),
- ('0007_blob_parts', True)]
+ ('0007_blob_parts', True),
+ ('0008_fewer_pages', True)]
