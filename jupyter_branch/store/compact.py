@@ -1,4 +1,4 @@
-"""Migration 0008: the same store in fewer pages.
+"""The same store in fewer pages: migration 0008, and ``shrink``.
 
 Every table and index costs a page (2 KiB) even when nearly empty, and another
 for every few hundred rows; on the size bench's research session the store's
@@ -18,11 +18,23 @@ structure weighed a third of its content. So:
 - the search index writes leaves that fit in a page (``search.LEAF_BYTES``):
   a 4 KB leaf took three pages of 2 KiB. It applies to leaves written from now
   on (as FTS5 merges segments, the old ones too).
+
+``shrink`` (when the writer stops, after migrations and after a prune) merges
+the search index's segments, at most ``MERGE_LEAVES`` leaves' worth (each
+write transaction adds a small segment, half a page apiece), and gives the
+free pages back to the file system. A store made with ``auto_vacuum``
+incremental (every store made since 0008, ``engine``) can; an older one would
+need a ``VACUUM``, and keeps its free pages for its next writes, as before.
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from sqlalchemy import Connection, MetaData, Table
+
+log = logging.getLogger("jupyter_branch")
 
 NAME = "0008_fewer_pages"
 NO_ROWID = ("state_cells", "shares", "running")
@@ -31,6 +43,28 @@ SQLITE_DROPPED = {
     "cell_versions": "ix_cell_versions_notebook",
     "states": "ix_states_parent",
 }
+
+
+MERGE_LEAVES = 200  # FTS5 leaves merged at most per shrink: a few ms
+
+
+def shrink(conn: Connection | None) -> None:
+    """Merge the search index's segments and give free pages back (SQLite, outside
+    a transaction; nothing otherwise). Never raises: the file is only bigger."""
+    if conn is None or conn.dialect.name != "sqlite" or conn.in_transaction():
+        return
+    from . import search
+
+    db: Any = conn.connection.driver_connection  # autocommit: a transaction per statement
+    try:
+        index = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        if db.execute(index, (search.TABLE,)).fetchone() is not None:
+            merge = f"INSERT INTO {search.TABLE} ({search.TABLE}, rank) VALUES ('merge', ?)"
+            db.execute(merge, (-MERGE_LEAVES,))
+        # as a script: sqlite3's execute stops after the first page or two
+        db.executescript("PRAGMA incremental_vacuum;")
+    except Exception as err:
+        log.debug("jupyter-branch: the store was not shrunk: %s", err)
 
 
 def _drop_index(table: Table, name: str) -> None:

@@ -4,6 +4,7 @@ States older than a cutoff go, except labelled states and Heads; their children
 are re-attached to the nearest kept ancestor so the tree stays a tree. Then cell
 versions and blobs nothing refers to any more go too (and out of the search
 index); an image stored as a blob of its own stays while an outputs list names it.
+On SQLite the file then shrinks by what was removed (``compact.shrink``).
 
 A dry run (``collect``) only reads, on a read connection: a running server's
 writer never waits for it. Pruning (``prune``) writes, so it refuses while a
@@ -23,6 +24,7 @@ from ..identity import default_owner
 from ..status import servers_using, store_key
 from . import blobs as codec
 from . import search
+from .compact import shrink
 from .content import read_layout
 from .engine import StoreEngines, open_reader, open_store
 from .migrations import check_schema
@@ -203,6 +205,8 @@ def prune(
             apply_plan(conn, found)
             if by_parent:
                 conn.exec_driver_sql(f"DROP INDEX {PARENT_INDEX}")
+        with engines.writer.connect() as conn:
+            shrink(conn)  # the file shrinks by what was removed
         return found.report()
     finally:
         engines.dispose()

@@ -1,5 +1,6 @@
-"""The store in fewer pages (migration 0008): what a new store is made of, an
-old store moved forward with its history, a prune without a standing index."""
+"""The store in fewer pages (``compact``: migration 0008 and ``shrink``): what a
+new store is made of, an old store moved forward with its history, the search
+index merged and free pages given back when the writer stops and after a prune."""
 
 from __future__ import annotations
 
@@ -48,6 +49,8 @@ def test_a_new_store_is_made_compact_with_no_free_page(tmp_path):
     try:
         path = tmp_path / "history.sqlite"
         assert_compact(path)
+        assert pragma(path, "auto_vacuum") == 2  # incremental
+        assert pragma(path, "freelist_count") == 0, "what the migrations dropped went back"
     finally:
         store.close()
 
@@ -84,6 +87,46 @@ def test_migration_0008_moves_an_old_store_forward_with_its_history(tmp_path):
         store.close()
 
 
+def test_free_pages_go_back_to_the_file_system_when_the_writer_stops(sqlite_store):
+    store, path = sqlite_store, sqlite_store.root / "history.sqlite"
+    store.report(("c1", "x = 1"))
+    big = "0123456789abcdef" * 20_000  # a running cell's outputs, dropped when it ends
+
+    def churn(_history, conn):
+        conn.exec_driver_sql(
+            "INSERT INTO running (key, started, updated, code) VALUES ('k/m', 1, 1, ?)", (big,)
+        )
+        conn.exec_driver_sql("DELETE FROM running")
+
+    store.run(churn)
+    assert pragma(path, "freelist_count") > 100
+    store.close()
+    assert pragma(path, "freelist_count") == 0
+    assert path.stat().st_size < 100_000
+
+
+def segments(path: Path) -> int:
+    """How many segments the search index has (FTS5 keys a leaf by segment << 37)."""
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT DISTINCT id >> 37 FROM search_index_data WHERE id >> 37 > 0")
+        return len(rows.fetchall())
+
+
+def test_the_search_index_is_merged_when_the_writer_stops(tmp_path):
+    store, path = Store(tmp_path), tmp_path / "history.sqlite"
+    for i in range(6):  # each in its own transaction: a segment each
+        store.report(("c1", f"word{i} = {i}"))
+    assert segments(path) >= 4
+    store.close()
+    assert segments(path) == 1
+    store = Store(tmp_path)
+    try:
+        assert found(store, "word0") == [("edit", "c1", "source")]
+        assert found(store, "word5") == [("edit", "c1", "source")]
+    finally:
+        store.close()
+
+
 def test_a_prune_re_attaches_children_and_the_file_shrinks(sqlite_store):
     store, path = sqlite_store, sqlite_store.root / "history.sqlite"
     store.report(("c1", "x"))
@@ -91,10 +134,13 @@ def test_a_prune_re_attaches_children_and_the_file_shrinks(sqlite_store):
         store.execute("c1", "x", *figure_outputs(random.Random(i).randbytes(40_000)))
     store.writer.flush()
     store.close()
+    size = path.stat().st_size
     time.sleep(0.01)
     counts = gc.prune(store.url, older_than_days=0)
     assert counts["states"] == 4
     assert "ix_states_parent_gc" not in schema_of(path), "made for the prune only"
+    assert pragma(path, "freelist_count") == 0
+    assert path.stat().st_size < size
     store = Store(store.root)
     try:
         [head] = store.log()["states"]
