@@ -100,10 +100,13 @@ class ContentWriter:
         data: bytes,
         digest: bytes | None = None,
         indexed: Callable[[], str] | None = None,
+        binary: bool = False,
     ) -> int:
         """Return the id of notebook ``nb_id``'s blob holding ``data``, storing it if new.
 
         ``indexed`` gives a new blob's searchable text, for the search index.
+        ``binary``: ``data`` is an image's bytes, split out of an outputs list
+        (``blobs.PARTS``), so a figure shown in several lists is stored once.
         """
         digest = digest or hash_bytes(data)
         known = self.blob_ids.get_id((nb_id, digest))
@@ -114,7 +117,12 @@ class ContentWriter:
         if row is not None:
             blob_id = int(row[0])
         else:
-            kind, payload = codec.encode(data)
+            if binary:
+                kind, payload = codec.encode_binary(data)
+            else:
+                kind, payload = codec.encode(
+                    data, lambda raw: self.put_bytes(conn, nb_id, raw, binary=True)
+                )
             row_values = {
                 "hash": key,
                 "digest": digest,
@@ -203,7 +211,7 @@ def read_blob(conn: Connection, blob_id: int | None) -> bytes | None:
     if blob_id is None:
         return None
     row = conn.execute(select(blobs.c.codec, blobs.c.data).where(blobs.c.id == blob_id)).one()
-    return codec.decode(row.codec, row.data)
+    return codec.decode(row.codec, row.data, lambda part: read_blob(conn, part) or b"")
 
 
 def read_json(conn: Connection, blob_id: int | None) -> Any:

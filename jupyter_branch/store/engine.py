@@ -20,6 +20,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from ..paths import DB_FILENAME, default_db_path, default_db_url
+from .compact import shrink
 from .migrations import StoreMissing, check_schema, migrate
 
 __all__ = [
@@ -71,6 +72,8 @@ def _sqlite_pragmas(engine: Engine, immediate: bool, read_only: bool = False) ->
         # for a new database only (a no-op later): half the empty-schema cost
         # of 4 KiB pages, no slower to read (docs/benchmarks.md)
         cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
+        # new databases too: free pages can go back to the file system (compact.shrink)
+        cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -221,7 +224,9 @@ def open_store(
         engines.identity = (st.st_dev, st.st_ino)
     if migrate_schema:
         try:
-            migrate(writer, check=reader if reader is not writer else None)
+            if migrate(writer, check=reader if reader is not writer else None):
+                with writer.connect() as conn:
+                    shrink(conn)  # what the migrations dropped
         except Exception:
             engines.dispose()
             raise

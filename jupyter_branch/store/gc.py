@@ -3,7 +3,8 @@
 States older than a cutoff go, except labelled states and Heads; their children
 are re-attached to the nearest kept ancestor so the tree stays a tree. Then cell
 versions and blobs nothing refers to any more go too (and out of the search
-index).
+index); an image stored as a blob of its own stays while an outputs list names it.
+On SQLite the file then shrinks by what was removed (``compact.shrink``).
 
 A dry run (``collect``) only reads, on a read connection: a running server's
 writer never waits for it. Pruning (``prune``) writes, so it refuses while a
@@ -21,13 +22,17 @@ from sqlalchemy import Connection, delete, func, select, update
 
 from ..identity import default_owner
 from ..status import servers_using, store_key
+from . import blobs as codec
 from . import search
+from .compact import shrink
 from .content import read_layout
 from .engine import StoreEngines, open_reader, open_store
 from .migrations import check_schema
 from .schema import blobs, cell_versions, notebooks, state_cells, states
 
 CHUNK = 500
+# made for a prune's transaction only (SQLite); PostgreSQL keeps ix_states_parent
+PARENT_INDEX = "ix_states_parent_gc"
 
 
 class ServerRunning(RuntimeError):
@@ -109,6 +114,11 @@ def _orphans(conn: Connection, doomed: set[str]) -> tuple[set[int], set[int]]:
     ):
         if version.id not in dead_versions:
             used_blobs.update(b for b in version[1:] if b is not None)
+    # an image split out of an outputs list (blobs.PARTS) lives as long as a list naming it
+    for chunk in _chunks(sorted(used_blobs)):
+        listed = select(blobs.c.data).where(blobs.c.id.in_(chunk), blobs.c.codec == codec.PARTS)
+        for row in conn.execute(listed):
+            used_blobs.update(codec.part_ids(row.data))
     all_blobs = {r[0] for r in conn.execute(select(blobs.c.id))}
     return dead_versions, all_blobs - used_blobs
 
@@ -189,7 +199,14 @@ def prune(
         with engines.writer.begin() as conn:
             check_schema(conn, to_write=True)
             found = plan(conn, older_than_days, notebook, owner or default_owner())
+            by_parent = conn.dialect.name == "sqlite" and bool(found.states)
+            if by_parent:  # for re-attaching children: SQLite's states have no such index
+                conn.exec_driver_sql(f"CREATE INDEX {PARENT_INDEX} ON states (parent_id)")
             apply_plan(conn, found)
+            if by_parent:
+                conn.exec_driver_sql(f"DROP INDEX {PARENT_INDEX}")
+        with engines.writer.connect() as conn:
+            shrink(conn)  # the file shrinks by what was removed
         return found.report()
     finally:
         engines.dispose()

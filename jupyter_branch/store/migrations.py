@@ -24,6 +24,7 @@ migrations_table = Table(
     _md,
     Column("name", String(128), primary_key=True),
     Column("applied", Float, nullable=False),
+    sqlite_with_rowid=False,  # the key is the table: one b-tree, not two (new stores)
 )
 
 

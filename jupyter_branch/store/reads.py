@@ -152,7 +152,7 @@ def read_blob(runner: Runner, blob_id: int | None) -> bytes | None:
     row = runner.first("blob", id=blob_id)
     if row is None:
         raise LookupError(f"blob {blob_id} is missing from the store")
-    return codec.decode(row["codec"], row["data"])
+    return codec.decode(row["codec"], row["data"], lambda part: read_blob(runner, part) or b"")
 
 
 def read_json(runner: Runner, blob_id: int | None) -> Any:
@@ -173,6 +173,10 @@ def load_versions(runner: Runner, version_ids: Sequence[int]) -> list[dict[str, 
     missing = [i for i in version_ids if i not in rows]
     if missing:
         raise LookupError(f"cell versions missing from the store: {missing[:5]}")
+
+    def part(blob_id: int) -> bytes:
+        return read_blob(runner, blob_id) or b""
+
     cells = []
     for version_id in version_ids:
         r = rows[version_id]
@@ -186,7 +190,9 @@ def load_versions(runner: Runner, version_ids: Sequence[int]) -> list[dict[str, 
         }
         if r["cell_type"] == "code":
             outputs = (
-                codec.decode_json(r["o_codec"], r["o_data"]) if r["o_data"] is not None else []
+                codec.decode_json(r["o_codec"], r["o_data"], part)
+                if r["o_data"] is not None
+                else []
             )
             cell["outputs"] = without_transient(outputs)
             cell["execution_count"] = r["execution_count"]

@@ -38,7 +38,7 @@ from sqlalchemy import (
     text,
 )
 
-from . import search
+from . import compact, search
 
 ID = String(32)
 
@@ -288,6 +288,11 @@ def _fill_cell_index(conn: Connection) -> None:
             conn.execute(update, {"n": index, "i": state_id})
 
 
+def _blob_parts(md: MetaData) -> None:
+    """Nothing to declare (0007): outputs blobs may name image blobs (``blobs.PARTS``),
+    which code before it cannot read, so it must refuse such a store."""
+
+
 @dataclass(frozen=True)
 class Migration:
     """A named schema step: ``declare`` adds its objects to a MetaData.
@@ -347,6 +352,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         new_columns=(("states", "cell_index"),),
         run=_fill_cell_index,
     ),
+    Migration("0007_blob_parts", _blob_parts),
+    Migration(compact.NAME, compact.declare, run=compact.run),
 )
 
 

@@ -9,9 +9,11 @@ databases have no index and history search is unavailable. It is keyed by
 ``blobs.id``: a source, or an outputs list, is
 indexed once however many cell versions share it (every edit of a cell carries
 its outputs along, every run its source). It keeps tokens only: no second,
-uncompressed copy of the text (contentless; snippets are cut from the blobs)
+uncompressed copy of the text (contentless; snippets are cut from the blobs),
 and no token positions (``detail=none``), which makes it several times
-smaller than a full index. So the index finds the blobs holding every token
+smaller than a full index; its leaves fit SQLite's pages (``LEAF_BYTES``).
+(Its token counts per blob stay: without them FTS5 cannot tell whether a
+rowid is indexed, which ``unindex_blobs`` asks.) So the index finds the blobs holding every token
 of a query, and ``Query.matches`` checks phrases in their text.
 
 What is searchable (``searchable_text``): a source as it is; of outputs, stream
@@ -49,6 +51,7 @@ log = logging.getLogger("jupyter_branch")
 TABLE = "search_index"
 MAX_INDEXED_CHARS = 100_000
 CREATE = f"CREATE VIRTUAL TABLE {TABLE} USING fts5(text, content='', detail=none)"
+LEAF_BYTES = 960  # FTS5's pgsz: two leaves (and their row headers) share a 2 KiB page
 index_table = table(TABLE, column("rowid"))
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
@@ -190,8 +193,18 @@ def unindex_blobs(conn: Connection, blob_ids: Iterable[int]) -> None:
             )
 
 
+def _no_image(blob_id: int) -> bytes:
+    return b""  # images are not searchable: a ``PARTS`` blob's need not be read
+
+
 def _blob_text(kind: int, data: bytes) -> str:
-    return searchable_text(codec.decode(kind, data).decode("utf-8", "surrogatepass"))
+    return searchable_text(codec.decode(kind, data, _no_image).decode("utf-8", "surrogatepass"))
+
+
+def set_leaf_size(conn: Connection) -> None:
+    """Make the SQLite index write leaves of ``LEAF_BYTES`` from now on (FTS5's
+    default, 4050 bytes, took three pages of 2 KiB)."""
+    conn.exec_driver_sql(f"INSERT INTO {TABLE} ({TABLE}, rank) VALUES ('pgsz', {LEAF_BYTES})")
 
 
 # the blobs put_text and put_json (of a list) stored: sources, code as run, outputs
@@ -235,6 +248,7 @@ def create_index(conn: Connection) -> None:
             raise
         log.warning("jupyter-branch: this SQLite has no FTS5; history search is off (%s)", err)
         return
+    set_leaf_size(conn)
     ids = [row[0] for row in conn.exec_driver_sql(_INDEXED_BLOBS)]
     query = text("SELECT id, codec, data FROM blobs WHERE id IN :ids").bindparams(
         bindparam("ids", expanding=True)

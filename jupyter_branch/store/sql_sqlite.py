@@ -280,4 +280,6 @@ MIGRATIONS = [('0001_initial', True),
  ('0003_owners', True),
  ('0004_search_postgres', False),
  ('0005_actors', True),
- ('0006_cell_index', True)]
+ ('0006_cell_index', True),
+ ('0007_blob_parts', True),
+ ('0008_fewer_pages', True)]

@@ -49,6 +49,7 @@ from sqlalchemy.exc import (
     ProgrammingError,
 )
 
+from .compact import shrink
 from .engine import StoreEngines, open_store
 from .history import History
 
@@ -337,6 +338,8 @@ class Writer:
                     while not self._queue and not self._stopping:
                         self._cond.wait()
                     if self._stopping and (not self._queue or self.problem):
+                        if not self.problem:  # a failing store is not waited on
+                            shrink(self._conn)
                         self._drop_connection()
                         return
                     wait = self._wait_before_batch()

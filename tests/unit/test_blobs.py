@@ -128,3 +128,27 @@ def test_layouts_pack_and_unpack():
     ids = [5, 6, 7, 3, 1_000_000, 2**40, 0]
     assert blobs.unpack_ids(blobs.pack_ids(ids)) == ids
     assert len(blobs.pack_ids(list(range(100, 300)))) == 201
+
+
+def test_long_images_go_to_blobs_of_their_own_and_come_back_through_part():
+    big, small = png(seed=4), b"\x89PNG tiny but long enough" * 30
+    assert len(small) < blobs.MIN_PART <= len(big)
+    outputs = figure_outputs(big)
+    outputs.append({**outputs[1], "data": {"image/png": base64.b64encode(small).decode()}})
+    data = canonical_json(outputs)
+    stored: dict[int, bytes] = {}
+
+    def put_part(raw: bytes) -> int:
+        stored[len(stored) + 100] = raw
+        return len(stored) + 99
+
+    codec, payload = blobs.encode(data, put_part)
+    assert codec == blobs.PARTS
+    assert list(stored.values()) == [big]  # the short one stays in the payload
+    assert blobs.part_ids(payload) == [100]
+    assert len(payload) < len(big) // 2
+    assert blobs.decode(codec, payload, stored.__getitem__) == data
+    with pytest.raises(ValueError):
+        blobs.decode(codec, payload)
+    # without put_part nothing changes
+    assert blobs.encode(data)[0] == blobs.SPLIT
