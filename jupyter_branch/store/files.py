@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -50,10 +51,17 @@ class FileStates(HistoryBase):
         self, conn: Connection, nb_id: int, nb: dict[str, Any], event: str, preview: str = ""
     ) -> str | None:
         head = self.head(conn, nb_id)
-        cells = []
+        cells: list[CellRef] = []
+        seen: set[str] = set()
         for i, cell in enumerate(nb.get("cells") or []):
             same_place = head.cells[i] if i < len(head.cells) else None
-            cells.append(file_cell(self.content, conn, nb_id, cell, same_place))
+            ref = file_cell(self.content, conn, nb_id, cell, same_place)
+            if ref.cell_id in seen:
+                # a file may repeat an id (a tool's copy, or two ids that are one text
+                # once made storable): the later cell is another cell, with an id of its own
+                ref = replace(ref, cell_id=uuid.uuid4().hex[:8])
+            seen.add(ref.cell_id)
+            cells.append(ref)
         metadata = nb.get("metadata") or {}
         metadata_blob, _ = self.content.put_json(conn, nb_id, metadata)
         if head.state_id is not None:

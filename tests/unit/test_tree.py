@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from jupyter_branch.identity import default_owner
 from jupyter_branch.model import Execution
 from jupyter_branch.outputs import OutputReplay
@@ -340,6 +342,30 @@ def test_old_notebooks_without_cell_ids_keep_stable_ids(store):
     ids = [c["id"] for c in store.state(state)["cells"]]
     root_ids = [c["id"] for c in store.state(store.log()["states"][0]["id"])["cells"]]
     assert ids[0] == root_ids[0], "the unchanged first cell keeps its id"
+
+
+@pytest.mark.parametrize(
+    "ids", [("a", "a"), ("\ud800", "\ud801")], ids=["same", "same-once-stored"]
+)
+def test_a_file_that_repeats_a_cell_id_is_recorded_with_every_cell(store, ids):
+    """Two cells of a file with one id (a tool's copy; or two ids that are one text once
+    made storable, as lone surrogates are) are two cells: the file when history began
+    and a later change on disk are recorded whole."""
+    cells = [
+        {"id": i, "cell_type": "code", "source": f"x = {n}", "metadata": {}, "outputs": []}
+        for n, i in enumerate(ids)
+    ]
+    store.files[store.nb] = {"cells": cells, "metadata": {}}
+    assert store.run(lambda h, c: h.notebook_id(c, store.nb))
+    first = store.log()["states"][0]["id"]
+    assert store.sources(first) == ["x = 0", "x = 1"]
+    stored = [c["id"] for c in store.state(first)["cells"]]
+    assert len(set(stored)) == 2
+    cells[1]["source"] = "x = 2"
+    changed = {"cells": cells, "metadata": {}}
+    made = store.run(lambda h, c: h.record_notebook(c, store.nb, changed, "external"))
+    assert made is not None and store.sources(made) == ["x = 0", "x = 2"]
+    assert store.writer.problem is None
 
 
 def test_rename_of_a_notebook_and_of_its_folder(store):
