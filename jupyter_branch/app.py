@@ -55,6 +55,25 @@ def read_notebook_file(abs_path: str) -> dict[str, Any] | None:
         return None
 
 
+def announced(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The changes one commit made, as they are announced: every label change, and for
+    each notebook only its last new state or Head move, which says where Head is now.
+
+    A panel told of it fetches every state since the last it has, so the states
+    before it in the same commit (a burst of runs is one commit) need no event of
+    their own; each event costs the server a validation and a send per listener.
+    """
+    last: dict[str, dict[str, Any]] = {}
+    labels = []
+    for change in changes:
+        if change["action"] == "label":
+            labels.append(change)
+        else:
+            last.pop(change["abs_path"], None)  # keep the notebooks in the order they changed
+            last[change["abs_path"]] = change
+    return labels + list(last.values())
+
+
 class BranchApp(ExtensionApp):
     name = "jupyter_branch"
     load_other_extensions = True
@@ -211,7 +230,7 @@ class BranchApp(ExtensionApp):
         events = self.serverapp.event_logger if self.serverapp else None
         if events is None:
             return
-        for change in changes:
+        for change in announced(changes):
             path = self.paths.to_api(change["abs_path"])
             if path is None:  # not under this server's root: no panel here shows it
                 continue
