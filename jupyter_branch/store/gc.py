@@ -202,7 +202,7 @@ def apply_plan(conn: Connection, found: Plan) -> None:
             .values(parent_id=bindparam("parent")),
             moves,
         )
-    for chunk in _chunks([r.id for r in found.states]):
+    for chunk in _chunks(doomed):
         conn.execute(delete(state_cells).where(state_cells.c.state_id.in_(chunk)))
         conn.execute(delete(states).where(states.c.id.in_(chunk)))
     for chunk in _chunks(list(found.versions)):
@@ -221,9 +221,11 @@ def _apply_on_sqlite(conn: Connection, found: Plan) -> None:
     enforcement off, the prune runs and ``PRAGMA foreign_key_check`` then reads
     every reference once; one dangling reference and the prune rolls back.
     """
-    conn.exec_driver_sql(f"CREATE INDEX {PARENT_INDEX} ON states (parent_id)")
+    if found.states:  # to find the children of what goes
+        conn.exec_driver_sql(f"CREATE INDEX {PARENT_INDEX} ON states (parent_id)")
     apply_plan(conn, found)
-    conn.exec_driver_sql(f"DROP INDEX {PARENT_INDEX}")
+    if found.states:
+        conn.exec_driver_sql(f"DROP INDEX {PARENT_INDEX}")
     dangling = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
     if dangling:
         raise RuntimeError(
@@ -268,7 +270,7 @@ def prune(
                 with conn.begin():
                     check_schema(conn, to_write=True)
                     found = plan(conn, older_than_days, notebook, owner or default_owner())
-                    if driver is not None and found.states:
+                    if driver is not None:
                         _apply_on_sqlite(conn, found)
                     else:
                         apply_plan(conn, found)

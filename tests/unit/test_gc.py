@@ -40,9 +40,13 @@ def test_kept_states_hang_from_their_nearest_kept_ancestor(store):
         reopened.close()
 
 
-def test_a_prune_that_would_leave_a_dangling_reference_removes_nothing(sqlite_store, monkeypatch):
+@pytest.mark.parametrize("days", [0, 365], ids=["with-old-states", "blobs-only"])
+def test_a_prune_that_would_leave_a_dangling_reference_removes_nothing(
+    sqlite_store, monkeypatch, days
+):
     """SQLite's foreign keys are checked once, after the prune: a prune that removed a
-    blob a kept state still uses (here, a planning bug made on purpose) rolls back."""
+    blob a kept state still uses (here, a planning bug made on purpose) rolls back,
+    whether or not it removes states too."""
     store = sqlite_store
     made = chain(store, labelled_at=2)
     store.close()
@@ -61,7 +65,7 @@ def test_a_prune_that_would_leave_a_dangling_reference_removes_nothing(sqlite_st
     monkeypatch.setattr(gc, "_orphans", wrong)
     time.sleep(0.01)
     with pytest.raises(RuntimeError, match="dangling references"):
-        gc.prune(store.url, older_than_days=0)
+        gc.prune(store.url, older_than_days=days)
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM states").fetchone()[0] == before
         assert conn.execute("SELECT 1 FROM blobs WHERE id = ?", (head_outputs,)).fetchone()
