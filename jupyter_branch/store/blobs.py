@@ -70,7 +70,8 @@ def encode(data: bytes, put_part: Callable[[bytes], int] | None = None) -> tuple
 
 
 def encode_binary(data: bytes) -> tuple[int, bytes]:
-    """Return ``(codec, payload)`` for the bytes of a binary output (a part)."""
+    """Return ``(codec, payload)`` for the bytes of a binary output: a part of its own,
+    or a string inside a split blob (zlib at ``BINARY_LEVEL`` when that is smaller)."""
     squeezed = zlib.compress(data, BINARY_LEVEL)
     return (ZLIB, squeezed) if len(squeezed) < len(data) else (RAW, data)
 
@@ -124,10 +125,9 @@ def _encode_split(data: bytes, put_part: Callable[[bytes], int] | None) -> tuple
             header += [at, put_part(raw), _IN_BLOB]
             kind = PARTS
             continue
-        squeezed = zlib.compress(raw, BINARY_LEVEL)
-        zipped = len(squeezed) < len(raw)
-        packed.append(squeezed if zipped else raw)
-        header += [at, len(packed[-1]), int(zipped)]
+        kind_of_raw, stored = encode_binary(raw)
+        packed.append(stored)
+        header += [at, len(stored), int(kind_of_raw == ZLIB)]
     if not header:
         return None
     rest.append(data[start:])
