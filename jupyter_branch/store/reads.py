@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from . import blobs as codec
@@ -152,7 +152,12 @@ def read_blob(runner: Runner, blob_id: int | None) -> bytes | None:
     row = runner.first("blob", id=blob_id)
     if row is None:
         raise LookupError(f"blob {blob_id} is missing from the store")
-    return codec.decode(row["codec"], row["data"], lambda part: read_blob(runner, part) or b"")
+    return codec.decode(row["codec"], row["data"], _parts(runner))
+
+
+def _parts(runner: Runner) -> Callable[[int], bytes]:
+    """How a ``PARTS`` blob's images are read: the blobs it names, through ``runner``."""
+    return lambda blob_id: read_blob(runner, blob_id) or b""
 
 
 def read_json(runner: Runner, blob_id: int | None) -> Any:
@@ -173,10 +178,7 @@ def load_versions(runner: Runner, version_ids: Sequence[int]) -> list[dict[str, 
     missing = [i for i in version_ids if i not in rows]
     if missing:
         raise LookupError(f"cell versions missing from the store: {missing[:5]}")
-
-    def part(blob_id: int) -> bytes:
-        return read_blob(runner, blob_id) or b""
-
+    part = _parts(runner)
     cells = []
     for version_id in version_ids:
         r = rows[version_id]
