@@ -16,7 +16,6 @@ Outputs in the store keep ``transient.display_id`` for this; readers strip it.
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
@@ -208,19 +207,12 @@ class DisplayStates(HistoryBase):
         )
         if model.same_cells(cells, head.cells):
             return
-        self.make_state(
+        self.make_execute_state(  # no cell: as a console's run
             conn,
             nb_id,
-            "execute",
             cells,
-            parent=head,
-            created=ex.ended or time.time(),
-            execution_count=ex.execution_count,
-            status=ex.status,
-            started=ex.started,
-            ended=ex.ended,
-            code_blob=self.content.put_text(conn, nb_id, ex.code)[0],
-            outputs_blob=self.content.put_json(conn, nb_id, ex.outputs)[0],
-            kernel_id=ex.kernel_id,
-            preview=model.preview(ex.code),
+            head,
+            ex,
+            self.content.put_text(conn, nb_id, ex.code)[0],
+            self.content.put_json(conn, nb_id, ex.outputs)[0],
         )

@@ -383,22 +383,15 @@ class History(FileStates, DisplayStates, TreeOperations):
             head.cells, cell_id, code_hash, outputs_hash, ex.execution_count, deleted, new_cell
         )
         cells = self._apply_display_updates(conn, ex, nb_id, cell_id, cells)
-        return self.make_state(
+        return self.make_execute_state(
             conn,
             nb_id,
-            "execute",
             cells,
-            parent=head,
-            created=ex.ended or time.time(),
+            head,
+            ex,
+            code_id,
+            outputs_id,
             cell_id=cell_id,
-            execution_count=ex.execution_count,
-            status=ex.status,
-            started=ex.started,
-            ended=ex.ended,
-            code_blob=code_id,
-            outputs_blob=outputs_id,
-            kernel_id=ex.kernel_id,
-            preview=model.preview(ex.code),
             by_user=ex.by_user,
             by_client=ex.by_client,
         )
