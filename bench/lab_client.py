@@ -98,7 +98,6 @@ class Kernel:
         self.ws: WebSocketClientConnection | None = None
         self.received_bytes = 0
         self.events: WebSocketClientConnection | None = None
-        self.events_received = 0
         self._events_task: asyncio.Task[None] | None = None
 
     async def start(self, kernel_name: str = "python3") -> Kernel:
@@ -124,7 +123,7 @@ class Kernel:
 
     async def _read_events(self, events: WebSocketClientConnection) -> None:
         while await events.read_message() is not None:
-            self.events_received += 1
+            pass  # read, as JupyterLab's EventManager does; nothing here needs them
 
     def close(self) -> None:
         if self.ws is not None:
