@@ -1,8 +1,11 @@
 """The jupyter_server extension: settings, and wiring the pieces together.
 
-``BranchApp`` opens the store, starts the writer thread, the recorder (our
-iopub subscriptions, fed the browser's cell ids through a wrapper of the kernel
-websocket connection class), the file watcher and the REST handlers. If the
+``BranchApp`` opens the store, starts the writer and the recorder (our iopub
+subscriptions, fed the browser's cell ids through a wrapper of the kernel
+websocket connection class), the file watcher and the REST handlers. The
+writer and the recorder run in the recording process (recording.py), which
+the server reaches through the stand-ins of remote.py; with
+``recording_process`` off, in this process. If the
 store cannot be opened, Jupyter keeps working: the API answers 503 with the
 reason in plain words, and the writer keeps retrying (holding what it was
 given, up to ``max_backlog``).
@@ -16,7 +19,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import nbformat
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Float, Int, Unicode
@@ -27,10 +29,12 @@ from .handlers import handlers
 from .identity import default_owner
 from .paths import PathOutsideRoot, RootPaths
 from .recorder import Recorder
+from .remote import RecorderLink, RecordingProcess, WriterLink
 from .server_documents import ServerDocuments
 from .service import HistoryService
 from .status import masked_url, remove_status, store_key, write_status
-from .store.engine import default_db_url, open_store, sqlite_path
+from .store.engine import StoreEngines, default_db_url, open_store, sqlite_path
+from .store.files import read_notebook_file
 from .store.history import History
 from .store.writer import Writer
 from .watcher import NotebookWatcher
@@ -40,19 +44,6 @@ HISTORY_EVENTS = "https://events.jupyter.org/jupyter_branch/history/v1"
 HISTORY_SCHEMA = Path(__file__).parent / "events" / "history.yaml"
 CONTENTS = "https://events.jupyter.org/jupyter_server/contents_service/v1"
 STATUS_SECONDS = 2
-
-
-def read_notebook_file(abs_path: str) -> dict[str, Any] | None:
-    """Return the notebook file as nbformat 4 data, or None if absent or unreadable."""
-    try:
-        return dict(nbformat.read(abs_path, as_version=4))
-    except FileNotFoundError:
-        return None
-    except Exception as err:
-        logging.getLogger("jupyter_branch").warning(
-            "jupyter-branch: could not read %s as a notebook: %s", abs_path, err
-        )
-        return None
 
 
 def announced(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -131,6 +122,13 @@ class BranchApp(ExtensionApp):
         help="""Watch the folders of notebooks with history for changes made outside
         Jupyter (git checkout, another editor) and record them as `external` states.""",
     )
+    recording_process = Bool(
+        True,
+        config=True,
+        help="""Read, replay, encode and write the kernels' outputs in a process of its
+        own (the default), so that recording costs the server's event loop next to
+        nothing. Off: in the server's own process (a writer thread).""",
+    )
     max_backlog = Int(
         200_000,
         min=1,
@@ -139,9 +137,10 @@ class BranchApp(ExtensionApp):
         read-only). Past it, new writes are refused and logged.""",
     )
 
-    writer: Writer
+    writer: Writer | WriterLink
     service: HistoryService
-    recorder: Recorder | None = None
+    recorder: Recorder | RecorderLink | None = None
+    process: RecordingProcess | None = None
     coverage: Coverage | None = None
 
     def initialize_settings(self) -> None:
@@ -152,22 +151,25 @@ class BranchApp(ExtensionApp):
         self.watcher = NotebookWatcher(self._file_changed, enabled=self.watch_files, loop=loop)
         url = self.db_url or default_db_url()
         owner = self.owner or default_owner()
-        history = History(
-            read_notebook=read_notebook_file,
-            max_output_bytes=self.max_output_bytes,
-            on_notebook=self.watcher.watch,
-            owner=owner,
-        )
         pool = self.db_pool_size
         try:  # open now, so the API answers from the first request
             opener: Any = open_store(url, pool_size=pool)
         except Exception as err:  # the writer keeps trying, and says why in plain words
             self.log.error("jupyter-branch: cannot open the history store yet: %s", err)
             opener = lambda: open_store(url, pool_size=pool)  # noqa: E731
-        self.writer = Writer(opener, history, max_backlog=self.max_backlog)
         self._loop = loop
+        if self.recording_process:
+            self._start_process(url, owner, opener)
+        else:
+            history = History(
+                read_notebook=read_notebook_file,
+                max_output_bytes=self.max_output_bytes,
+                on_notebook=self.watcher.watch,
+                owner=owner,
+            )
+            self.writer = Writer(opener, history, max_backlog=self.max_backlog)
+            self.writer.submit(History.recover_running)
         self.writer.on_changes = self._changes_committed
-        self.writer.submit(History.recover_running)
         self.service = HistoryService(writer=self.writer, owner=owner)
         shown = masked_url(url)
         self.log.info("jupyter-branch: recording %s's notebook history in %s", owner, shown)
@@ -178,14 +180,15 @@ class BranchApp(ExtensionApp):
             base = self.settings.get("kernel_websocket_connection_class") or getattr(
                 server, "kernel_websocket_connection_class", None
             )
-            self.recorder = Recorder(
-                server.kernel_manager,
-                server.session_manager,
-                self.writer,
-                self.paths,
-                max_output_bytes=self.max_output_bytes,
-                progress_interval=self.progress_interval,
-            )
+            if self.recorder is None:  # in this process
+                self.recorder = Recorder(
+                    server.kernel_manager,
+                    server.session_manager,
+                    self.writer,  # type: ignore[arg-type]
+                    self.paths,
+                    max_output_bytes=self.max_output_bytes,
+                    progress_interval=self.progress_interval,
+                )
             if base is not None:
                 self.settings["kernel_websocket_connection_class"] = wrap_connection_class(
                     base, self.recorder
@@ -200,11 +203,45 @@ class BranchApp(ExtensionApp):
         # once every extension is loaded: the loop runs this before the first request
         server.io_loop.add_callback(self.take_survey)
 
+    def _start_process(self, url: str, owner: str, opened: Any) -> None:
+        """Record in a process of its own (remote.py), standing in for its writer and recorder."""
+        server = self.serverapp
+        assert server is not None
+        engines = opened if isinstance(opened, StoreEngines) else None
+        self.writer = WriterLink(url, engines, self.db_pool_size)
+        link = RecorderLink(server.kernel_manager, self.paths) if self.record_executions else None
+        self.recorder = link
+        settings = {
+            "url": url,
+            "owner": owner,
+            "root_dir": self.paths.root,
+            "max_output_bytes": self.max_output_bytes,
+            "progress_interval": self.progress_interval,
+            "max_backlog": self.max_backlog,
+            "record_executions": self.record_executions,
+            "log_level": logging.getLogger("jupyter_branch").getEffectiveLevel(),
+        }
+        self.process = RecordingProcess(
+            settings,
+            self._loop or asyncio.get_event_loop_policy().get_event_loop(),
+            self.writer,
+            link,
+            server.session_manager,
+            self.watcher.watch,
+        )
+        self.process.start()
+        assert self.process.proc is not None
+        self.log.info(
+            "jupyter-branch: recording in a process of its own (pid %d)", self.process.proc.pid
+        )
+
     def take_survey(self) -> Coverage:
         """Find (once) what this server lets us see; hook execute routes and documents."""
         if self.coverage is None:
             self.coverage = survey(self.serverapp, self.recorder, self.documents)
             log_coverage(self.coverage, self.log)
+            if self.process is not None and self.documents.provider is not None:
+                self.process.hold_documents()
         return self.coverage
 
     def initialize_handlers(self) -> None:
@@ -274,10 +311,13 @@ class BranchApp(ExtensionApp):
             self._status.stop()
         remove_status()
         self.documents.stop()
-        if self.recorder is not None:
-            await self.recorder.stop()
+        if self.process is not None:
+            await self.process.stop()
+        elif self.recorder is not None:
+            await self.recorder.stop()  # type: ignore[union-attr]
         self.watcher.stop()
-        await asyncio.get_running_loop().run_in_executor(None, self.writer.stop)
+        if isinstance(self.writer, Writer):
+            await asyncio.get_running_loop().run_in_executor(None, self.writer.stop)
         if self.writer.engines is not None:
             self.writer.engines.dispose()
 

@@ -19,15 +19,18 @@ import asyncio
 import inspect
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1
 from tornado.web import Finish
 
 from .model import column_text
-from .recorder import Recorder
 from .server_execution import user_name
 from .tap import RequestInfo
+
+if TYPE_CHECKING:
+    from .recorder import Recorder
+    from .remote import RecorderLink
 
 log = logging.getLogger("jupyter_branch")
 
@@ -94,7 +97,7 @@ def _first_arg(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     return next(iter(kwargs.values()), None)
 
 
-def wrap_connection_class(base: type, recorder: Recorder) -> type:
+def wrap_connection_class(base: type, recorder: Recorder | RecorderLink) -> type:
     """Return a subclass of ``base`` that reports execute_requests to ``recorder``.
 
     Only methods ``base`` has are wrapped, and each passes whatever it is given

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .capture import sees_requests
-from .recorder import Recorder
 from .server_documents import COLLAB_EVENTS, ServerDocuments
 from .server_execution import expectations_from_body, observe_execute_routes
+
+if TYPE_CHECKING:
+    from .recorder import Recorder
+    from .remote import RecorderLink
 
 log = logging.getLogger("jupyter_branch")
 
@@ -47,7 +50,9 @@ def _document_path(settings: dict[str, Any]) -> Any:
     return path_of
 
 
-def survey(server: Any, recorder: Recorder | None, documents: ServerDocuments) -> Coverage:
+def survey(
+    server: Any, recorder: Recorder | RecorderLink | None, documents: ServerDocuments
+) -> Coverage:
     """Hook what can be hooked on the assembled server; return what is recorded and what not."""
     found = Coverage()
     web_app = server.web_app

@@ -26,6 +26,7 @@ writer thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict, deque
@@ -47,10 +48,83 @@ REQUEST_MEMORY = 10_000
 EXPECT_MEMORY = 1_000  # server-side requests per kernel waiting to run
 EXPECT_FOR = 3600.0  # seconds a server-side request may wait in its queue
 SESSION_TTL = 2.0
+BEFORE_AT_MOST = 2.0  # seconds an execution waits for what must be written before it
 RENAME_MEMORY = 30.0  # seconds a rename is applied to sessions that lag behind it
 
 
-class Recorder:
+async def kernel_ready(kernel_manager: Any, kernel_id: str) -> bool:
+    """Wait until a kernel that just (re)started is registered and ready; False if never."""
+    for _ in range(200):  # the manager registers a kernel after its start event
+        if kernel_id in kernel_manager:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        log.warning("jupyter-branch: kernel %s never became available", kernel_id)
+        return False
+    ready = getattr(kernel_manager.get_kernel(kernel_id), "ready", None)
+    if ready is not None:
+        if not isinstance(ready, asyncio.Future):
+            ready = asyncio.wrap_future(ready)
+        try:
+            await ready
+        except Exception:
+            return False
+    return True
+
+
+class KernelActions:
+    """Follows the server's kernel_actions events: a kernel's start, restart, shutdown.
+
+    ``Recorder`` and the recording process's stand-in (remote.RecorderLink) say
+    what each means to them (``watch``, ``restarting``, ``unwatch``).
+    """
+
+    kernel_manager: Any
+
+    def watch(self, kernel_id: str) -> None:
+        raise NotImplementedError
+
+    def restarting(self, kernel_id: str) -> None:
+        raise NotImplementedError
+
+    def unwatch(self, kernel_id: str) -> None:
+        raise NotImplementedError
+
+    async def on_kernel_action(
+        self, logger: Any = None, schema_id: str = "", data: dict[str, Any] | None = None
+    ) -> None:
+        """Listener of the server's kernel_actions events: start, restart, shutdown."""
+        try:
+            await self._kernel_action(data or {})
+        except Exception:  # a listener must never disturb the kernel manager
+            log.exception("jupyter-branch: could not follow a kernel action")
+
+    async def _kernel_action(self, data: dict[str, Any]) -> None:
+        kernel_id = data.get("kernel_id")
+        if not kernel_id or data.get("status") != "success":
+            return
+        action = data.get("action")
+        if action == "restart":  # before yielding: the browser may send its next run at once
+            self.restarting(kernel_id)
+        if action in ("start", "restart"):
+            if await kernel_ready(self.kernel_manager, kernel_id):
+                self.watch(kernel_id)
+        elif action == "shutdown":
+            self.unwatch(kernel_id)
+
+
+def absolute_expectations(paths: RootPaths, found: list[Expectation]) -> list[Expectation]:
+    """``found`` with each request's notebook as an absolute path (None if outside the root)."""
+    for expectation in found:
+        if expectation.api_path is not None:
+            try:
+                expectation.api_path = paths.to_abs(expectation.api_path)
+            except PathOutsideRoot:
+                expectation.api_path = None
+    return found
+
+
+class Recorder(KernelActions):
     """Keeps a ``KernelTap`` per kernel and feeds the writer."""
 
     def __init__(
@@ -71,8 +145,11 @@ class Recorder:
         self.progress_interval = progress_interval
         self.taps: dict[str, KernelTap] = {}
         self.requests: OrderedDict[str, RequestInfo] = OrderedDict()
-        # told when an execution begins, with its notebook if known (documents flush)
+        # told when an execution begins, with its notebook if known (documents flush);
+        # what it returns, if not None, is awaited before the execution is written
         self.on_began: Any = lambda _abs_path=None: None
+        # told when our subscription to a kernel hears it (again)
+        self.on_joined: Any = lambda _kernel_id: None
         self.expected: dict[str, deque[Expectation]] = {}
         self._queue: asyncio.Queue[tuple[str, Capture, str | None]] = asyncio.Queue()
         self._session_cache: dict[str, tuple[float, list[str]]] = {}
@@ -175,45 +252,12 @@ class Recorder:
             tap.close()
         self._session_cache.pop(kernel_id, None)
 
-    async def on_kernel_action(
-        self, logger: Any = None, schema_id: str = "", data: dict[str, Any] | None = None
-    ) -> None:
-        """Listener of the server's kernel_actions events: start, restart, shutdown."""
-        try:
-            await self._kernel_action(data or {})
-        except Exception:  # a listener must never disturb the kernel manager
-            log.exception("jupyter-branch: could not follow a kernel action")
-
-    async def _kernel_action(self, data: dict[str, Any]) -> None:
-        kernel_id = data.get("kernel_id")
-        if not kernel_id or data.get("status") != "success":
-            return
-        action = data.get("action")
+    def restarting(self, kernel_id: str) -> None:
+        """The kernel restarts: what ran died, and our subscription must join again."""
         tap = self.taps.get(kernel_id)
-        if action == "restart" and tap is not None:
-            # before yielding: the browser may send its next execution right after
+        if tap is not None:
             tap.abandon("died")
             tap.joined.clear()
-        if action in ("start", "restart"):
-            for _ in range(200):  # the manager registers a kernel after its start event
-                if kernel_id in self.kernel_manager:
-                    break
-                await asyncio.sleep(0.05)
-            else:
-                log.warning("jupyter-branch: kernel %s never became available", kernel_id)
-                return
-            km = self.kernel_manager.get_kernel(kernel_id)
-            ready = getattr(km, "ready", None)
-            if ready is not None:
-                if not isinstance(ready, asyncio.Future):
-                    ready = asyncio.wrap_future(ready)
-                try:
-                    await ready
-                except Exception:
-                    return
-            self.watch(kernel_id)
-        elif action == "shutdown":
-            self.unwatch(kernel_id)
 
     # -- requests and captures -----------------------------------------------
 
@@ -229,12 +273,7 @@ class Recorder:
         queue.append(expectation)
 
     def note_server_request(self, kernel_id: str, found: list[Expectation]) -> None:
-        for expectation in found:
-            if expectation.api_path is not None:
-                try:
-                    expectation.api_path = self.paths.to_abs(expectation.api_path)
-                except PathOutsideRoot:
-                    expectation.api_path = None
+        for expectation in absolute_expectations(self.paths, found):
             self.expect(kernel_id, expectation)
 
     def new_capture(self, kernel_id: str, msg_id: str) -> Capture:
@@ -254,7 +293,7 @@ class Recorder:
         """An execution began (``execute_input``): match it to a server-side request."""
         self._attribute(capture)
         try:
-            self.on_began(capture.abs_path)
+            capture.before = self.on_began(capture.abs_path)
         except Exception as err:
             log.debug("jupyter-branch: could not note the start of an execution: %s", err)
 
@@ -338,6 +377,10 @@ class Recorder:
         while True:
             kind, capture, status = await self._queue.get()
             try:
+                if capture.before is not None:  # what must be written first
+                    before, capture.before = capture.before, None
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(before, BEFORE_AT_MOST)
                 paths = [capture.abs_path] if capture.abs_path else []
                 if not paths:
                     paths = await self.kernel_paths(capture.kernel_id)

@@ -25,6 +25,8 @@ from .store.writer import Writer
 if TYPE_CHECKING:  # nbformat is slow to import: only export needs it
     import nbformat
 
+    from .remote import WriterLink
+
 VALID_CELL_TYPES = ("code", "markdown", "raw")
 MAX_QUERY_CHARS = 1000
 MAX_SEARCH_LIMIT = 1000
@@ -46,7 +48,7 @@ class HistoryService:
     def __init__(
         self,
         engines: StoreEngines | None = None,
-        writer: Writer | None = None,
+        writer: Writer | WriterLink | None = None,
         owner: str | None = None,
     ) -> None:
         self._engines = engines

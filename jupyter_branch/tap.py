@@ -54,6 +54,7 @@ class Capture:
     by_client: str | None = None
     deleted_cells: tuple[str, ...] = ()
     began: bool = False  # execute_input seen: the code ran (else it was aborted)
+    before: Any = None  # awaited before it is written (``Recorder.on_began``)
     created: float = field(default_factory=time.monotonic)
 
     def execution(self, paths: list[str], status: str, ended: float | None) -> Execution:
@@ -142,7 +143,9 @@ class KernelTap:
             self.stream.close()
 
     def on_recv(self, msg_list: list[bytes]) -> None:
-        self.joined.set()
+        if not self.joined.is_set():
+            self.joined.set()
+            self.recorder.on_joined(self.kernel_id)
         try:
             # [signature, header, parent_header, metadata, content, buffers...]. Only
             # what answers an execute_request matters, so the parent header is read

@@ -4,12 +4,14 @@
 notebook's file content: each cell as the store keeps it (``file_cell``: a file
 may hold anything, and what is not a known shape is kept as plain text), and a
 ``save`` or ``external`` state only when the file differs from Head in what a
-user made. On the writer thread, inside its transaction, like all of History.
+user made; ``read_notebook_file`` is how the server reads that file. On the
+writer thread, inside its transaction, like all of History.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
@@ -22,6 +24,21 @@ from ..model import CellRef
 from ..outputs import clean_output
 from .content import ContentWriter, read_json
 from .history_base import HistoryBase
+
+log = logging.getLogger("jupyter_branch")
+
+
+def read_notebook_file(abs_path: str) -> dict[str, Any] | None:
+    """Return the notebook file as nbformat 4 data, or None if absent or unreadable."""
+    import nbformat  # slow to import: the command line never needs it here
+
+    try:
+        return dict(nbformat.read(abs_path, as_version=4))
+    except FileNotFoundError:
+        return None
+    except Exception as err:
+        log.warning("jupyter-branch: could not read %s as a notebook: %s", abs_path, err)
+        return None
 
 
 class FileStates(HistoryBase):

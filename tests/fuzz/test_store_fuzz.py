@@ -30,10 +30,10 @@ from hypothesis.control import currently_in_test_context
 from nbformat import v4
 from sqlalchemy import text
 
-from jupyter_branch.app import read_notebook_file
 from jupyter_branch.model import Execution, safe_text
 from jupyter_branch.outputs import OutputReplay
 from jupyter_branch.service import BadRequest, validate_cells
+from jupyter_branch.store.files import read_notebook_file
 from tests.fuzz import twins
 from tests.fuzz.strategies import (
     json_values,

@@ -1,0 +1,126 @@
+"""Messages between the server and its recording process: pickled tuples over one socket.
+
+Each message is a tuple whose first item names it; it travels as a 4-byte
+length and its pickle. Both ends are this package, parent and child over a
+socket pair no one else holds, so pickle is safe here. ``send`` never blocks
+(the transport buffers) and may be called from any thread: off the loop's
+thread it is handed to the loop. Messages arrive in the order they were sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import pickle
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger("jupyter_branch")
+
+HEADER = 4
+
+
+class _Framed(asyncio.Protocol):
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+        self.buffer = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        start = 0
+        while len(buffer) - start >= HEADER:
+            size = int.from_bytes(buffer[start : start + HEADER], "big")
+            end = start + HEADER + size
+            if len(buffer) < end:
+                break
+            message = pickle.loads(buffer[start + HEADER : end])
+            start = end
+            try:
+                self.channel.on_message(message)
+            except Exception:  # one bad message must not stop the others
+                log.exception("jupyter-branch: could not handle %r", message[0])
+        if start:
+            del buffer[:start]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.channel._lost()
+
+
+class Channel:
+    """One end of the socket pair, read and written on ``loop``; made on the thread
+    that runs ``loop`` (the loop need not run yet)."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        loop: asyncio.AbstractEventLoop,
+        on_message: Callable[[tuple[Any, ...]], None],
+        on_closed: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.loop = loop
+        self.on_message = on_message
+        self.on_closed = on_closed
+        self.closed = False
+        self._transport: asyncio.Transport | None = None
+        self._early: list[bytes] = []  # sent before the transport was made
+        self._pending: list[bytes] = []  # sent, not yet handed to the transport
+        self._lock = threading.Lock()
+        self._thread = threading.get_ident()
+        sock.setblocking(False)
+        loop.call_soon(self._connect, sock)
+
+    def _connect(self, sock: socket.socket) -> None:
+        task = self.loop.create_task(
+            self.loop.create_unix_connection(lambda: _Framed(self), sock=sock)
+        )
+        task.add_done_callback(self._connected)
+
+    def _connected(self, task: asyncio.Task[Any]) -> None:
+        if task.exception() is not None:
+            log.error("jupyter-branch: the recording channel failed: %s", task.exception())
+            self._lost()
+            return
+        self._transport = task.result()[0]
+        self._transport.writelines(self._early)
+        self._early.clear()
+
+    def send(self, *message: Any) -> None:
+        """Send ``message`` (a tuple, its first item its name); from any thread.
+
+        Frames wait in one list, in the order their ``send`` calls were made,
+        until the loop writes them: a send from another thread that returned
+        before this thread's send is written first."""
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock:
+            self._pending.append(len(data).to_bytes(HEADER, "big"))
+            self._pending.append(data)
+            if len(self._pending) > 2:  # a write of those before is already due
+                return
+        if threading.get_ident() == self._thread:
+            self._write()
+        else:
+            self.loop.call_soon_threadsafe(self._write)
+
+    def _write(self) -> None:
+        with self._lock:
+            frames, self._pending = self._pending, []
+        if self.closed or not frames:
+            return
+        if self._transport is None:
+            self._early.extend(frames)
+        else:
+            self._transport.writelines(frames)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+        else:
+            self._lost()
+
+    def _lost(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.on_closed()

@@ -1,0 +1,95 @@
+"""Recording in a process of its own (the default), and in the server's process (opt-in).
+
+The runs here are real: an ipykernel driven over the kernel websocket as
+JupyterLab drives it. What a user would see is that every run is recorded:
+by a process that is not the server's, one that is started again if it dies,
+and, with ``recording_process`` off, by the server itself.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any
+
+import psutil
+import pytest
+
+from tests.conftest import wait_for
+from tests.integration.test_recording import executes
+from tests.kernel_client import LabLikeClient, write_notebook
+
+
+def recording_pid(branch_app: Any) -> int | None:
+    proc = branch_app.process.proc if branch_app.process is not None else None
+    return proc.pid if proc is not None and proc.poll() is None else None
+
+
+async def test_runs_are_recorded_by_a_process_that_is_not_the_server(
+    jp_fetch, jp_ws_fetch, jp_root_dir, api, branch_app
+):
+    pid = recording_pid(branch_app)
+    assert pid is not None and pid != os.getpid()
+    child = psutil.Process(pid)
+    assert child.ppid() == os.getpid()
+    assert "jupyter_branch.recording" in " ".join(child.cmdline())
+    path = write_notebook(jp_root_dir, "child.ipynb", ["print('hi')"])
+    client = await LabLikeClient(jp_fetch, jp_ws_fetch, path).start()
+    try:
+        await client.execute("print('hi')", cell_id="c1")
+        (state,) = await executes(api, path, 1)
+        assert (state["cell_id"], state["status"]) == ("c1", "ok")
+        # the server holds no subscription of ours: only the recording process reads iopub
+        assert not hasattr(branch_app.recorder, "taps")
+    finally:
+        client.close()
+
+
+async def test_a_recording_process_that_dies_is_started_again_and_recording_goes_on(
+    jp_fetch, jp_ws_fetch, jp_root_dir, api, branch_app
+):
+    path = write_notebook(jp_root_dir, "again.ipynb", ["1"])
+    client = await LabLikeClient(jp_fetch, jp_ws_fetch, path).start()
+    try:
+        await client.execute("print('before')", cell_id="c1")
+        await executes(api, path, 1)
+        first = recording_pid(branch_app)
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+
+        async def restarted() -> Any:
+            pid = recording_pid(branch_app)
+            return pid if pid not in (None, first) else None
+
+        await wait_for(restarted, timeout=30)
+        # the kernel was running before the new process started: it is watched again
+        await client.execute("print('after')", cell_id="c1")
+        states = await executes(api, path, 2)
+        code, detail = await api(f"states/{states[-1]['id']}", path=path)
+        assert code == 200 and detail["outputs"][0]["text"] == "after\n"
+        code, info = await api("info")
+        assert info["ok"] is True, info
+    finally:
+        client.close()
+
+
+class TestInTheServerProcess:
+    """``recording_process`` off: the server's own recorder and writer thread."""
+
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config: dict[str, Any]) -> dict[str, Any]:
+        config = dict(jp_server_config)
+        config["BranchApp"] = {**config.get("BranchApp", {}), "recording_process": False}
+        return config
+
+    async def test_runs_are_recorded(self, jp_fetch, jp_ws_fetch, jp_root_dir, api, branch_app):
+        assert branch_app.process is None and hasattr(branch_app.recorder, "taps")
+        path = write_notebook(jp_root_dir, "inproc.ipynb", ["print(6 * 7)"])
+        client = await LabLikeClient(jp_fetch, jp_ws_fetch, path).start()
+        try:
+            await client.execute("print(6 * 7)", cell_id="c1")
+            (state,) = await executes(api, path, 1)
+            _, detail = await api(f"states/{state['id']}", path=path)
+            assert (state["cell_id"], detail["outputs"][0]["text"]) == ("c1", "42\n")
+        finally:
+            client.close()
