@@ -128,6 +128,22 @@ def cpu_table(c: dict[str, Any]) -> str:
                 lambda r, key=key, field=field: both(r, key, field),
             )
     row(
+        "the recording process (jupyter-branch's own, not the server's): `pass` / printing, "
+        "CPU a run",
+        lambda r: (
+            f"{r['on']['trivial'].get('recording_ms_per_run', 0):.2f} ms / "
+            f"{r['on']['flood'].get('recording_ms_per_run', 0):.1f} ms"
+        ),
+    )
+    row(
+        "the server's extra and the recording process together: per trivial run / per MB "
+        "(no bar: what recording costs the machine)",
+        lambda r: (
+            f"{r.get('all_extra_ms_per_trivial', r['extra_ms_per_trivial']):+.2f} ms / "
+            f"{r.get('all_extra_ms_per_mb', r['extra_ms_per_mb']):+.1f} ms"
+        ),
+    )
+    row(
         "idle, off / on (CPU ms per s, over 2 s before the runs)",
         lambda r: f"{r['off']['idle_cpu_ms_per_s']:.1f} / {r['on']['idle_cpu_ms_per_s']:.1f}",
     )
