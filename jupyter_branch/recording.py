@@ -211,6 +211,10 @@ class Recording:
         self.loop.create_task(self.stop())
 
     def on_closed(self) -> None:
+        for waiting in self.asked.values():  # the server will not answer: go on without
+            if not waiting.done():
+                waiting.set_result([])
+        self.asked.clear()
         if not self._stopping:
             log.warning("jupyter-branch: the server went away; writing what was recorded")
             self.loop.create_task(self.stop())
