@@ -65,7 +65,6 @@ class Channel:
         self.on_closed = on_closed
         self.closed = False
         self._transport: asyncio.Transport | None = None
-        self._early: list[bytes] = []  # sent before the transport was made
         self._pending: list[bytes] = []  # sent, not yet handed to the transport
         self._lock = threading.Lock()
         self._thread = threading.get_ident()
@@ -84,8 +83,7 @@ class Channel:
             self._lost()
             return
         self._transport = task.result()[0]
-        self._transport.writelines(self._early)
-        self._early.clear()
+        self._write()  # what was sent before the transport was made
 
     def send(self, *message: Any) -> None:
         """Send ``message`` (a tuple, its first item its name); from any thread.
@@ -105,13 +103,12 @@ class Channel:
             self.loop.call_soon_threadsafe(self._write)
 
     def _write(self) -> None:
+        if self._transport is None and not self.closed:  # kept until ``_connected``
+            return
         with self._lock:
             frames, self._pending = self._pending, []
-        if self.closed or not frames:
-            return
-        if self._transport is None:
-            self._early.extend(frames)
-        else:
+        if not self.closed and frames:
+            assert self._transport is not None
             self._transport.writelines(frames)
 
     def close(self) -> None:
