@@ -169,7 +169,10 @@ class BranchApp(ExtensionApp):
             )
             self.writer = Writer(opener, history, max_backlog=self.max_backlog)
             self.writer.submit(History.recover_running)
-        self.writer.on_changes = self._changes_committed
+        # a writer thread's commits are handed to the loop; the process's arrive on it
+        self.writer.on_changes = (
+            self._emit_changes if self.process is not None else self._changes_committed
+        )
         self.service = HistoryService(writer=self.writer, owner=owner)
         shown = masked_url(url)
         self.log.info("jupyter-branch: recording %s's notebook history in %s", owner, shown)
