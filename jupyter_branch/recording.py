@@ -118,7 +118,7 @@ class Recording:
 
     def do_setup(self, settings: dict[str, Any]) -> None:
         logging.getLogger("jupyter_branch").setLevel(settings["log_level"])
-        url, pool = settings["url"], 1
+        url = settings["url"]
         history = History(
             read_notebook=read_notebook_file,
             max_output_bytes=settings["max_output_bytes"],
@@ -126,7 +126,7 @@ class Recording:
             owner=settings["owner"],
         )
         self.writer = Writer(
-            lambda: open_store(url, pool_size=pool), history, max_backlog=settings["max_backlog"]
+            lambda: open_store(url, pool_size=1), history, max_backlog=settings["max_backlog"]
         )
         self.writer.on_changes = lambda changes: self.channel.send("changes", changes)
         self.writer.submit(History.recover_running)
