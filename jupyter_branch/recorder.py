@@ -153,6 +153,8 @@ class Recorder(KernelActions):
         self.expected: dict[str, deque[Expectation]] = {}
         self._queue: asyncio.Queue[tuple[str, Capture, str | None]] = asyncio.Queue()
         self._session_cache: dict[str, tuple[float, list[str]]] = {}
+        self._prefetching: set[str] = set()
+        self._gone: set[str] = set()  # kernels shut down: their paths go once the queue empties
         self._renames: list[tuple[float, str, str]] = []
         self._task: asyncio.Task[None] | None = None
         self._progress: PeriodicCallback | None = None
@@ -179,6 +181,8 @@ class Recorder(KernelActions):
     async def stop(self) -> None:
         if self._progress:
             self._progress.stop()
+        for tap in self.taps.values():
+            tap.drain()
         self.flush_progress(force=True)
         for tap in list(self.taps.values()):
             tap.close()
@@ -250,7 +254,8 @@ class Recorder(KernelActions):
         if tap is not None:
             tap.abandon("died")
             tap.close()
-        self._session_cache.pop(kernel_id, None)
+        # its notebook is forgotten once what it ran last (queued just now) is handed over
+        self._gone.add(kernel_id)
 
     def restarting(self, kernel_id: str) -> None:
         """The kernel restarts: what ran died, and our subscription must join again."""
@@ -266,6 +271,9 @@ class Recorder(KernelActions):
         self.requests[msg_id] = info
         if len(self.requests) > REQUEST_MEMORY:
             self.requests.popitem(last=False)
+        tap = self.taps.get(info.kernel_id or "")
+        if tap is not None:
+            tap.expect_messages()  # its messages are read together, after it
 
     def expect(self, kernel_id: str, expectation: Expectation) -> None:
         """Remember a server-side request to run a cell on a kernel (on the message path)."""
@@ -349,8 +357,25 @@ class Recorder(KernelActions):
                 path = new + path[len(old) :]
         return path
 
+    def prefetch_paths(self, kernel_id: str) -> None:
+        """A run is under way: find its notebook now, while its session surely exists.
+
+        Its messages are read a little later (tap.py), by which time an API
+        client may have deleted the session; what ``kernel_paths`` found last
+        is then what the run is recorded under."""
+        cached = self._session_cache.get(kernel_id)
+        if cached and time.monotonic() - cached[0] < SESSION_TTL / 2:
+            return
+        if kernel_id not in self._prefetching:
+            self._prefetching.add(kernel_id)
+            task = asyncio.ensure_future(self.kernel_paths(kernel_id))
+            task.add_done_callback(lambda _task: self._prefetching.discard(kernel_id))
+
     async def kernel_paths(self, kernel_id: str) -> list[str]:
-        """Return the absolute paths of the notebooks using a kernel (cached for 2 s)."""
+        """Return the absolute paths of the notebooks using a kernel (cached for 2 s).
+
+        A kernel no session names any more (its notebook was just closed, its
+        session deleted) keeps the notebooks it had when last looked up."""
         cached = self._session_cache.get(kernel_id)
         if cached and time.monotonic() - cached[0] < SESSION_TTL:
             return [self._renamed(p) for p in cached[1]]
@@ -370,6 +395,8 @@ class Recorder(KernelActions):
                 paths.append(self.paths.to_abs(path))
             except PathOutsideRoot:
                 continue
+        if not paths and cached:
+            paths = cached[1]
         self._session_cache[kernel_id] = (time.monotonic(), paths)
         return [self._renamed(p) for p in paths]
 
@@ -399,3 +426,7 @@ class Recorder(KernelActions):
                 log.exception("jupyter-branch: could not hand an execution to the writer")
             finally:
                 self._queue.task_done()
+                if self._gone and self._queue.empty():
+                    for gone in self._gone - self.taps.keys():
+                        self._session_cache.pop(gone, None)
+                    self._gone.clear()

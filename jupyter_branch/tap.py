@@ -6,6 +6,13 @@ replays it into a ``Capture`` per execution; a finished one goes back to the
 ``Recorder``. What iopub lacks (the cell, the notebook) the recorder adds when
 the execution begins (``Recorder.new_capture``, ``Recorder.began``). Nothing
 here does I/O: a message is parsed and replayed in memory.
+
+Messages are read in batches: once a run is under way (its request seen, or
+its first message arrived), the socket is left alone for ``BATCH`` seconds and
+then drained. A run's four or more messages (and a flood's hundreds) then cost
+one wake-up of this process instead of one each, and the reading happens
+after a short run has ended, not while the kernel and the server are busy with
+it. Recording is not in a hurry: the writer pauses longer than that anyway.
 """
 
 from __future__ import annotations
@@ -16,6 +23,9 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import zmq
+import zmq.asyncio
+from jupyter_client.connect import ConnectionFileMixin
 from jupyter_client.session import Session
 
 from .model import Execution, status_of
@@ -35,6 +45,7 @@ class RequestInfo:
     code: str
     deleted_cells: tuple[str, ...] = ()
     user: str | None = None  # the websocket's authenticated user
+    kernel_id: str | None = None  # the kernel it was sent to
 
 
 @dataclass
@@ -77,6 +88,20 @@ class Capture:
         )
 
 
+def _plain_iopub(km: Any) -> tuple[zmq.Socket[bytes], Any]:
+    """Our subscription to ``km``'s kernel, as a plain ZeroMQ socket that reads at once.
+
+    An IOLoop kernel manager's own ``connect_iopub`` wraps the socket in a
+    ZMQStream, which reads each message on a turn of the loop of its own; the
+    server's manager makes sockets of an asyncio context, whose reads return
+    futures. Returns the socket to read and the one to close (its owner).
+    """
+    sock = ConnectionFileMixin.connect_iopub(km)
+    if isinstance(sock, zmq.asyncio.Socket):
+        return zmq.Socket.shadow(sock.underlying), sock
+    return sock, sock
+
+
 class KernelTap:
     """Our own iopub subscription on one kernel.
 
@@ -89,6 +114,8 @@ class KernelTap:
 
     NUDGE_EVERY = 0.05
     NUDGE_FOR = 60.0
+    BATCH = 0.03  # seconds a run's messages wait to be read together
+    DRAIN_AT_MOST = 1_000  # messages read in one go before the loop gets a turn
 
     def __init__(self, recorder: Recorder, kernel_id: str, km: Any) -> None:
         self.recorder = recorder
@@ -96,8 +123,12 @@ class KernelTap:
         self.km = km
         self.session = Session(config=km.session.config, key=km.session.key)
         self.port = getattr(km, "iopub_port", None)
-        self.stream = km.connect_iopub()
-        self.stream.on_recv(self.on_recv)
+        self.socket, self._owner = _plain_iopub(km)
+        self._loop = asyncio.get_running_loop()
+        self._fd = int(self.socket.getsockopt(zmq.FD))
+        self._drain_later: asyncio.Handle | None = None
+        self._loop.add_reader(self._fd, self._readable)
+        self._loop.call_soon(self._readable)  # what arrived before the reader was added
         self.captures: dict[str, Capture] = {}
         self.bad_messages = 0
         self.joined = asyncio.Event()
@@ -139,8 +170,56 @@ class KernelTap:
     def close(self) -> None:
         if self._nudger is not None:
             self._nudger.cancel()
-        if not self.stream.closed():
-            self.stream.close()
+        if self._owner.closed:
+            return
+        self.drain()  # what the kernel said last is recorded too
+        if self._drain_later is not None:
+            self._drain_later.cancel()
+            self._drain_later = None
+        self._loop.remove_reader(self._fd)
+        self._owner.close(linger=0)
+
+    # -- reading ----------------------------------------------------------------
+
+    def _readable(self) -> None:
+        """The socket's descriptor fired: ZeroMQ's says "look", not "a message is here"."""
+        if self._owner.closed or not int(self.socket.getsockopt(zmq.EVENTS)) & zmq.POLLIN:
+            return
+        if self.joined.is_set():
+            self.expect_messages()
+        else:
+            self.drain()  # joining: the browser's run waits for the first message
+
+    def expect_messages(self) -> None:
+        """A run is under way: read its messages together, ``BATCH`` seconds from now."""
+        if self._drain_later is None and not self._owner.closed:
+            self._loop.remove_reader(self._fd)
+            self._drain_later = self._loop.call_later(self.BATCH, self._drain_batch)
+            self.recorder.prefetch_paths(self.kernel_id)
+
+    def _drain_batch(self) -> None:
+        self._drain_later = None
+        if self._owner.closed:
+            return
+        if not self.drain(self.DRAIN_AT_MOST):  # more waiting: after the loop's other work
+            self._drain_later = self._loop.call_soon(self._drain_batch)
+            return
+        self._loop.add_reader(self._fd, self._readable)
+        self._readable()  # a message that came as the reader was added
+
+    def drain(self, at_most: int = 0) -> bool:
+        """Read what has arrived (``at_most`` messages, 0: all); True if nothing is left."""
+        read = 0
+        while not self._owner.closed:
+            try:
+                msg_list = self.socket.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return True
+            self.on_recv(msg_list)
+            read += 1
+            if read == at_most:
+                return False
+        return True
 
     def on_recv(self, msg_list: list[bytes]) -> None:
         if not self.joined.is_set():
@@ -207,6 +286,8 @@ class KernelTap:
 
     def abandon(self, status: str = "died") -> None:
         """Finish every running execution (the kernel restarted, died or shut down)."""
+        if not self._owner.closed:
+            self.drain()  # what it said before it went
         for capture in list(self.captures.values()):
             self.recorder.finish(capture, status)
         self.captures.clear()

@@ -15,6 +15,7 @@ from typing import Any
 import psutil
 import pytest
 
+from jupyter_branch.tap import KernelTap
 from tests.conftest import wait_for
 from tests.integration.test_recording import executes
 from tests.kernel_client import LabLikeClient, write_notebook
@@ -91,5 +92,24 @@ class TestInTheServerProcess:
             (state,) = await executes(api, path, 1)
             _, detail = await api(f"states/{state['id']}", path=path)
             assert (state["cell_id"], detail["outputs"][0]["text"]) == ("c1", "42\n")
+        finally:
+            client.close()
+
+    async def test_a_run_whose_kernel_shuts_down_before_its_batch_is_read_is_kept(
+        self, jp_fetch, jp_ws_fetch, jp_root_dir, api, branch_app, monkeypatch
+    ):
+        # a run's messages are read in a batch after it (tap.py); here the batch
+        # waits far longer than the kernel takes to shut down, so the run is
+        # recorded only if closing the subscription reads what it holds
+        monkeypatch.setattr(KernelTap, "BATCH", 60.0)
+        path = write_notebook(jp_root_dir, "quick-exit.ipynb")
+        client = await LabLikeClient(jp_fetch, jp_ws_fetch, path).start()
+        try:
+            await client.execute("print('last words')", cell_id="cell-q")
+            await jp_fetch("api", "sessions", client.session_id, method="DELETE")
+            (state,) = await executes(api, path, 1)
+            _, detail = await api(f"states/{state['id']}", path=path)
+            assert (state["cell_id"], state["status"]) == ("cell-q", "ok")
+            assert [o.get("text") for o in detail["outputs"]] == ["last words\n"]
         finally:
             client.close()
