@@ -140,25 +140,38 @@ def wrap_connection_class(base: type, recorder: Recorder | RecorderLink) -> type
 
     if callable(getattr(base, "handle_incoming_message", None)):
 
+        def note(self: Any, message: Any) -> bool:
+            """Tell the recorder about ``message`` if it is an execute request."""
+            try:
+                found = parse_execute_request(message)
+                if found is None:
+                    return False
+                found[1].user = user_name(getattr(self, "websocket_handler", None))
+                found[1].kernel_id = self.kernel_id
+                recorder.note_request(*found)
+                return True
+            except Exception as err:
+                log.debug("jupyter-branch: could not read an incoming kernel message: %s", err)
+                return False
+
         def handle_incoming_message(self: Any, *args: Any, **kwargs: Any) -> Any:
             if self._held is not None:  # holding: keep the browser's order
                 self._held.append((args, kwargs))
                 return None
-            found = None
-            try:
-                found = parse_execute_request(_first_arg(args, kwargs))
-                if found is not None:
-                    found[1].user = user_name(getattr(self, "websocket_handler", None))
-                    recorder.note_request(*found)
-            except Exception as err:
-                log.debug("jupyter-branch: could not read an incoming kernel message: %s", err)
-            if found is not None and recorder.joining(self.kernel_id):
-                # our iopub subscription is (re)joining: a few ms after a start or
-                # restart. Hold the execution so none of its output is missed.
-                self._held = [(args, kwargs)]
-                self._release_task = asyncio.ensure_future(self._release())
-                return None
-            return base.handle_incoming_message(self, *args, **kwargs)  # type: ignore[attr-defined]
+            message = _first_arg(args, kwargs)
+            if recorder.joining(self.kernel_id):
+                if note(self, message):
+                    # our iopub subscription is (re)joining: a few ms after a start or
+                    # restart. Hold the execution so none of its output is missed.
+                    self._held = [(args, kwargs)]
+                    self._release_task = asyncio.ensure_future(self._release())
+                    return None
+                return base.handle_incoming_message(self, *args, **kwargs)  # type: ignore[attr-defined]
+            # the kernel gets it first: what we note is needed only when its
+            # messages are read, after the run (tap.py)
+            result = base.handle_incoming_message(self, *args, **kwargs)  # type: ignore[attr-defined]
+            note(self, message)
+            return result
 
         async def _release(self: Any) -> None:
             await recorder.wait_joined(self.kernel_id, HOLD_AT_MOST)
