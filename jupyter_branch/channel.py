@@ -3,8 +3,9 @@
 Each message is a tuple whose first item names it; it travels as a 4-byte
 length and its pickle. Both ends are this package, parent and child over a
 socket pair no one else holds, so pickle is safe here. ``send`` never blocks
-(the transport buffers) and may be called from any thread: off the loop's
-thread it is handed to the loop. Messages arrive in the order they were sent.
+(the transport buffers) and may be called from any thread: the loop writes
+what was sent at the end of its current turn, in one write. Messages arrive in
+the order they were sent.
 """
 
 from __future__ import annotations
@@ -97,8 +98,10 @@ class Channel:
             self._pending.append(data)
             if len(self._pending) > 2:  # a write of those before is already due
                 return
+        # written after the loop's current callbacks: what they send goes out in one
+        # write, and wakes the other end once
         if threading.get_ident() == self._thread:
-            self._write()
+            self.loop.call_soon(self._write)
         else:
             self.loop.call_soon_threadsafe(self._write)
 

@@ -49,7 +49,7 @@ from .store.writer import Writer
 
 log = logging.getLogger("jupyter_branch")
 
-STATS_EVERY = 0.25  # seconds between checks of the writer's health
+STATS_EVERY = 1.0  # seconds between checks of the writer's health (and after each commit)
 
 
 class Kernels:
@@ -128,7 +128,7 @@ class Recording:
         self.writer = Writer(
             lambda: open_store(url, pool_size=1), history, max_backlog=settings["max_backlog"]
         )
-        self.writer.on_changes = lambda changes: self.channel.send("changes", changes)
+        self.writer.on_changes = self._on_commit
         self.writer.submit(History.recover_running)
         if settings["record_executions"]:
             self.recorder = Recorder(
@@ -251,6 +251,14 @@ class Recording:
         if not self.await_began:
             return None
         return self.ask("began", abs_path)
+
+    def _on_commit(self, changes: list[dict[str, Any]]) -> None:
+        """The writer committed (on its thread): tell the server, from the loop."""
+        self.loop.call_soon_threadsafe(self._committed, changes)
+
+    def _committed(self, changes: list[dict[str, Any]]) -> None:
+        self.channel.send("changes", changes)
+        self._send_stats()  # the backlog as the commit left it
 
     def _send_stats(self) -> None:
         writer, recorder = self.writer, self.recorder
