@@ -1,11 +1,16 @@
-"""Messages between the server and its recording process: pickled tuples over one socket.
+"""Messages between the server and its recording process: pickled tuples over socket pairs.
 
-Each message is a tuple whose first item names it; it travels as a 4-byte
-length and its pickle. Both ends are this package, parent and child over a
-socket pair no one else holds, so pickle is safe here. ``send`` never blocks
-(the transport buffers) and may be called from any thread: the loop writes
-what was sent at the end of its current turn, in one write. Messages arrive in
-the order they were sent.
+``Channel``: each message is a tuple whose first item names it; it travels as
+a 4-byte length and its pickle. Both ends are this package, parent and child
+over a socket pair no one else holds, so pickle is safe here. ``send`` never
+blocks (the transport buffers) and may be called from any thread: the loop
+writes what was sent at the end of its current turn, in one write. Messages
+arrive in the order they were sent.
+
+``Notes``: one way, one datagram per message, for what the receiver needs
+only when it next reads (a run's request, read with the run's messages). The
+receiver's loop does not watch this socket, so a send wakes nobody: on this
+machine waking a sleeping process costs its sender more than the message.
 """
 
 from __future__ import annotations
@@ -15,12 +20,13 @@ import logging
 import pickle
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 log = logging.getLogger("jupyter_branch")
 
 HEADER = 4
+NOTE_AT_MOST = 65_536  # bytes of one note; a longer one goes by the channel
 
 
 class _Framed(asyncio.Protocol):
@@ -124,3 +130,43 @@ class Channel:
         if not self.closed:
             self.closed = True
             self.on_closed()
+
+
+class Notes:
+    """One end of a datagram socket pair: notes sent without waking the other end.
+
+    ``send`` returns False when a note cannot go this way (too long, or the
+    receiver has left a full buffer unread): the sender then uses its
+    ``Channel``. ``read`` returns what has arrived, in order, without waiting.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
+        self.sock = sock
+
+    @staticmethod
+    def pair() -> tuple[socket.socket, socket.socket]:
+        return socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+
+    def send(self, *message: Any) -> bool:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(data) > NOTE_AT_MOST:
+            return False
+        try:
+            self.sock.send(data)
+        except OSError:  # full (BlockingIOError), or the other end is gone
+            return False
+        return True
+
+    def read(self) -> Iterator[tuple[Any, ...]]:
+        while True:
+            try:
+                data = self.sock.recv(NOTE_AT_MOST)
+            except OSError:  # nothing more (BlockingIOError), or closed
+                return
+            if not data:
+                return
+            yield pickle.loads(data)
+
+    def close(self) -> None:
+        self.sock.close()

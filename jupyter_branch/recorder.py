@@ -30,6 +30,7 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from typing import Any
 
 from tornado.ioloop import PeriodicCallback
@@ -150,6 +151,8 @@ class Recorder(KernelActions):
         self.on_began: Any = lambda _abs_path=None: None
         # told when our subscription to a kernel hears it (again)
         self.on_joined: Any = lambda _kernel_id: None
+        # called before a kernel's messages are read: requests noted elsewhere come in
+        self.catch_up: Callable[[], None] = lambda: None
         self.expected: dict[str, deque[Expectation]] = {}
         self._queue: asyncio.Queue[tuple[str, Capture, str | None]] = asyncio.Queue()
         self._session_cache: dict[str, tuple[float, list[str]]] = {}
@@ -268,12 +271,16 @@ class Recorder(KernelActions):
 
     def note_request(self, msg_id: str, info: RequestInfo) -> None:
         """Remember what the browser said about an execute_request (called on the message path)."""
-        self.requests[msg_id] = info
-        if len(self.requests) > REQUEST_MEMORY:
-            self.requests.popitem(last=False)
+        self.remember_request(msg_id, info)
         tap = self.taps.get(info.kernel_id or "")
         if tap is not None:
             tap.expect_messages()  # its messages are read together, after it
+
+    def remember_request(self, msg_id: str, info: RequestInfo) -> None:
+        """Remember what the browser said about an execute_request (read by ``catch_up``)."""
+        self.requests[msg_id] = info
+        if len(self.requests) > REQUEST_MEMORY:
+            self.requests.popitem(last=False)
 
     def expect(self, kernel_id: str, expectation: Expectation) -> None:
         """Remember a server-side request to run a cell on a kernel (on the message path)."""

@@ -3,11 +3,13 @@
 The server starts one (``remote.RecordingProcess``) so that reading, replaying,
 encoding and writing the kernels' outputs costs its event loop nothing. It runs
 the same ``Recorder`` and ``Writer`` the server would run in process; the
-server tells it, over one socket (``channel.py``), what only the server sees:
+server tells it, over a socket pair (``channel.py``), what only the server sees:
 
 - ``setup``: the store and the settings, once, first;
 - ``watch`` / ``restart`` / ``unwatch``: a kernel's connection info and life;
-- ``request`` / ``expect``: what a browser or a server-side request said of a run;
+- ``request`` / ``expect``: what a browser or a server-side request said of a run
+  (a browser's ``request`` comes as a note, on a second socket pair this process
+  reads only before it reads the kernels' messages: ``Recorder.catch_up``);
 - ``rename``: a notebook was renamed;
 - ``documents``: the server holds Y documents, so a run's pending edits are
   reported (``ask`` "began") before the run is written;
@@ -39,7 +41,7 @@ from typing import Any
 import zmq
 from jupyter_client.ioloop import IOLoopKernelManager
 
-from .channel import Channel
+from .channel import Channel, Notes
 from .paths import RootPaths
 from .recorder import Recorder
 from .store.engine import open_store
@@ -95,9 +97,12 @@ def _portable(err: BaseException) -> BaseException:
 class Recording:
     """This process's side: follows the server's messages, tells it what happened."""
 
-    def __init__(self, sock: socket.socket, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, sock: socket.socket, notes: socket.socket, loop: asyncio.AbstractEventLoop
+    ) -> None:
         self.loop = loop
         self.channel = Channel(sock, loop, self.on_message, self.on_closed)
+        self.notes = Notes(notes)
         self.kernels = Kernels()
         self.generation: dict[str, int] = {}
         self.writer: Writer | None = None
@@ -141,6 +146,7 @@ class Recording:
             )
             self.recorder.on_joined = self._joined
             self.recorder.on_began = self._began
+            self.recorder.catch_up = self._read_notes
             self.recorder.start()
         self.loop.create_task(self._watch_stats())
 
@@ -168,6 +174,12 @@ class Recording:
     def do_request(self, msg_id: str, info: Any) -> None:
         if self.recorder is not None:
             self.recorder.note_request(msg_id, info)
+
+    def _read_notes(self) -> None:
+        """The browser's requests the server noted since the last read."""
+        if self.recorder is not None:
+            for msg_id, info in self.notes.read():
+                self.recorder.remember_request(msg_id, info)
 
     def do_expect(self, kernel_id: str, found: list[Any]) -> None:
         if self.recorder is not None:
@@ -283,20 +295,22 @@ class Recording:
     async def _watch_stats(self) -> None:
         while not self._stopping:
             self._send_stats()
+            self._read_notes()  # requests no kernel answered must not fill the socket
             await asyncio.sleep(STATS_EVERY)
 
 
 def main() -> None:
-    """Run the recording process on the socket whose descriptor is ``argv[1]``."""
+    """Run the recording process on the socket pairs whose descriptors are ``argv[1:3]``
+    (the channel, the notes)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when this stops
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(
         format="[jupyter-branch recording %(levelname)s] %(message)s", stream=sys.stderr
     )
-    sock = socket.socket(fileno=int(sys.argv[1]))
+    sock, notes = (socket.socket(fileno=int(fd)) for fd in sys.argv[1:3])
 
     async def run() -> None:
-        process = Recording(sock, asyncio.get_running_loop())
+        process = Recording(sock, notes, asyncio.get_running_loop())
         await process.done.wait()
         await asyncio.sleep(0)  # let the last message go out
 

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from .channel import Channel
+from .channel import Channel, Notes
 from .paths import RootPaths
 from .recorder import KernelActions, absolute_expectations
 from .server_execution import Expectation
@@ -191,7 +191,10 @@ class RecorderLink(KernelActions):
             return False
 
     def note_request(self, msg_id: str, info: RequestInfo) -> None:
-        self._send("request", msg_id, info)
+        # read with the run's messages (a note wakes nobody); by the channel if it cannot
+        assert self.process is not None
+        if self.process.notes is None or not self.process.notes.send(msg_id, info):
+            self._send("request", msg_id, info)
 
     def note_server_request(self, kernel_id: str, found: list[Expectation]) -> None:
         self._send("expect", kernel_id, absolute_expectations(self.paths, found))
@@ -221,6 +224,7 @@ class RecordingProcess:
         self.documents = False
         self.proc: subprocess.Popen[bytes] | None = None
         self.channel: Channel | None = None
+        self.notes: Notes | None = None
         self.stopping = False
         self.stopped = asyncio.Event()
         self._starts: list[float] = []
@@ -230,13 +234,18 @@ class RecordingProcess:
 
     def start(self) -> None:
         parent, child = socket.socketpair()
-        with child:
+        notes, child_notes = Notes.pair()
+        with child, child_notes:
+            fds = (child.fileno(), child_notes.fileno())
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "jupyter_branch.recording", str(child.fileno())],
-                pass_fds=(child.fileno(),),
+                [sys.executable, "-m", "jupyter_branch.recording", *map(str, fds)],
+                pass_fds=fds,
                 stdin=subprocess.DEVNULL,
             )
         self._starts.append(time.monotonic())
+        if self.notes is not None:
+            self.notes.close()
+        self.notes = Notes(notes)
         self.channel = Channel(parent, self.loop, self.on_message, self.on_closed)
         self.channel.send("setup", self.settings)
         if self.documents:
@@ -320,6 +329,8 @@ class RecordingProcess:
             except TimeoutError:
                 log.error("jupyter-branch: the recording process did not stop in time")
             self.channel.close()
+        if self.notes is not None:
+            self.notes.close()
         proc = self.proc
         if proc is not None:
             try:

@@ -209,6 +209,7 @@ class KernelTap:
 
     def drain(self, at_most: int = 0) -> bool:
         """Read what has arrived (``at_most`` messages, 0: all); True if nothing is left."""
+        self.recorder.catch_up()  # the requests of what is read, noted before they ran
         read = 0
         while not self._owner.closed:
             try:

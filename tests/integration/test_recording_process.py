@@ -46,6 +46,24 @@ async def test_runs_are_recorded_by_a_process_that_is_not_the_server(
         client.close()
 
 
+async def test_a_run_whose_request_is_too_long_for_a_note_keeps_its_cell(
+    jp_fetch, jp_ws_fetch, jp_root_dir, api, branch_app
+):
+    # a browser's request reaches the recording process as a note (channel.Notes),
+    # read with the run's messages; a cell longer than a note goes by the channel
+    long_code = "x = 1  # " + "y" * 100_000
+    path = write_notebook(jp_root_dir, "long.ipynb", [long_code, "print('short')"])
+    client = await LabLikeClient(jp_fetch, jp_ws_fetch, path).start()
+    try:
+        await client.execute(long_code, cell_id="long")
+        await client.execute("print('short')", cell_id="short")
+        states = await executes(api, path, 2)
+        assert [(s["cell_id"], s["status"]) for s in states] == [("long", "ok"), ("short", "ok")]
+        assert all(s["by_client"] == "browser" for s in states)
+    finally:
+        client.close()
+
+
 async def test_a_recording_process_that_dies_is_started_again_and_recording_goes_on(
     jp_fetch, jp_ws_fetch, jp_root_dir, api, branch_app
 ):

@@ -1,4 +1,5 @@
-"""The server's socket to its recording process: every message arrives, whole and in order."""
+"""The server's sockets to its recording process: every message arrives, whole and in order;
+a note that cannot go as a note says so, so that it can go by the channel."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import socket
 import threading
 from typing import Any
 
-from jupyter_branch.channel import Channel
+from jupyter_branch.channel import NOTE_AT_MOST, Channel, Notes
 
 
 async def test_messages_arrive_whole_and_in_order_from_any_thread() -> None:
@@ -57,4 +58,33 @@ async def test_a_message_that_fails_to_be_handled_does_not_stop_the_others() -> 
     while len(got) < 3:
         await asyncio.sleep(0.01)
     assert got == [0, 1, 2]
+    sender.close()
+
+
+def test_notes_arrive_whole_and_in_order_and_reading_never_waits() -> None:
+    a, b = Notes.pair()
+    sender, receiver = Notes(a), Notes(b)
+    assert list(receiver.read()) == []  # nothing yet: returns at once
+    for i in range(100):
+        assert sender.send(f"msg-{i}", {"cell": i, "code": "x" * i})
+    got = list(receiver.read())
+    assert got == [(f"msg-{i}", {"cell": i, "code": "x" * i}) for i in range(100)]
+    assert list(receiver.read()) == []
+    sender.close()
+    receiver.close()
+
+
+def test_a_note_that_cannot_go_as_a_note_says_so() -> None:
+    a, b = Notes.pair()
+    sender, receiver = Notes(a), Notes(b)
+    assert not sender.send("long", "x" * NOTE_AT_MOST)  # longer than a note may be
+    sent = 0
+    while sender.send("n", sent):  # an unread buffer fills: the sender is told, not blocked
+        sent += 1
+        assert sent < 1_000_000
+    assert sent > 10
+    assert [n for _, n in receiver.read()] == list(range(sent))  # none lost before it filled
+    assert sender.send("n", "again")  # read: room again
+    receiver.close()
+    assert not sender.send("n", "nobody")  # the reader is gone
     sender.close()
