@@ -19,8 +19,8 @@ under ``kernel:<kernel id>``, never nowhere.
 
 Nothing here waits on I/O: messages are parsed and replayed in memory, and
 finished executions and running outputs go, in order, through one queue to a
-task that finds the notebook (from the kernel's sessions) and hands them to the
-writer thread.
+task that finds the notebook (from the kernel's sessions: kernel_notebooks.py)
+and hands them to the writer thread.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from typing import Any
 
 from tornado.ioloop import PeriodicCallback
 
+from .kernel_notebooks import KernelNotebooks
 from .model import kernel_history_path
 from .outputs import OutputReplay
 from .paths import PathOutsideRoot, RootPaths
@@ -48,9 +49,7 @@ log = logging.getLogger("jupyter_branch")
 REQUEST_MEMORY = 10_000
 EXPECT_MEMORY = 1_000  # server-side requests per kernel waiting to run
 EXPECT_FOR = 3600.0  # seconds a server-side request may wait in its queue
-SESSION_TTL = 2.0
 BEFORE_AT_MOST = 2.0  # seconds an execution waits for what must be written before it
-RENAME_MEMORY = 30.0  # seconds a rename is applied to sessions that lag behind it
 
 
 async def kernel_ready(kernel_manager: Any, kernel_id: str) -> bool:
@@ -155,10 +154,7 @@ class Recorder(KernelActions):
         self.catch_up: Callable[[], None] = lambda: None
         self.expected: dict[str, deque[Expectation]] = {}
         self._queue: asyncio.Queue[tuple[str, Capture, str | None]] = asyncio.Queue()
-        self._session_cache: dict[str, tuple[float, list[str]]] = {}
-        self._prefetching: set[str] = set()
-        self._gone: set[str] = set()  # kernels shut down: their paths go once the queue empties
-        self._renames: list[tuple[float, str, str]] = []
+        self.notebooks = KernelNotebooks(session_manager, paths)
         self._task: asyncio.Task[None] | None = None
         self._progress: PeriodicCallback | None = None
         self.finished = 0
@@ -258,7 +254,7 @@ class Recorder(KernelActions):
             tap.abandon("died")
             tap.close()
         # its notebook is forgotten once what it ran last (queued just now) is handed over
-        self._gone.add(kernel_id)
+        self.notebooks.gone(kernel_id)
 
     def restarting(self, kernel_id: str) -> None:
         """The kernel restarts: what ran died, and our subscription must join again."""
@@ -347,65 +343,16 @@ class Recorder(KernelActions):
                     self._queue.put_nowait(("progress", capture, None))
 
     def note_rename(self, old: str, new: str) -> None:
-        """A notebook or folder was renamed: attribute to the new path from now on.
-
-        JupyterLab renames the file first and updates the kernel's session a
-        moment later; an execution ending in between must not bring the old
-        name back to life as a second, separate history.
-        """
-        self._renames.append((time.monotonic(), old, new))
-        self._session_cache.clear()
-
-    def _renamed(self, path: str) -> str:
-        now = time.monotonic()
-        self._renames = [r for r in self._renames if now - r[0] < RENAME_MEMORY]
-        for _, old, new in self._renames:
-            if path == old or path.startswith(old + "/"):
-                path = new + path[len(old) :]
-        return path
+        """A notebook or folder was renamed: attribute to the new path from now on."""
+        self.notebooks.note_rename(old, new)
 
     def prefetch_paths(self, kernel_id: str) -> None:
         """A run is under way: find its notebook now, while its session surely exists.
 
         Its messages are read a little later (tap.py), by which time an API
-        client may have deleted the session; what ``kernel_paths`` found last
-        is then what the run is recorded under."""
-        cached = self._session_cache.get(kernel_id)
-        if cached and time.monotonic() - cached[0] < SESSION_TTL / 2:
-            return
-        if kernel_id not in self._prefetching:
-            self._prefetching.add(kernel_id)
-            task = asyncio.ensure_future(self.kernel_paths(kernel_id))
-            task.add_done_callback(lambda _task: self._prefetching.discard(kernel_id))
-
-    async def kernel_paths(self, kernel_id: str) -> list[str]:
-        """Return the absolute paths of the notebooks using a kernel (cached for 2 s).
-
-        A kernel no session names any more (its notebook was just closed, its
-        session deleted) keeps the notebooks it had when last looked up."""
-        cached = self._session_cache.get(kernel_id)
-        if cached and time.monotonic() - cached[0] < SESSION_TTL:
-            return [self._renamed(p) for p in cached[1]]
-        paths = []
-        try:
-            sessions = await self.session_manager.list_sessions()
-        except Exception as err:
-            log.warning("jupyter-branch: cannot list sessions: %s", err)
-            sessions = []
-        for s in sessions:
-            if (s.get("kernel") or {}).get("id") != kernel_id:
-                continue
-            path = s.get("path") or ""
-            if s.get("type") not in (None, "notebook") and not path.endswith(".ipynb"):
-                continue
-            try:
-                paths.append(self.paths.to_abs(path))
-            except PathOutsideRoot:
-                continue
-        if not paths and cached:
-            paths = cached[1]
-        self._session_cache[kernel_id] = (time.monotonic(), paths)
-        return [self._renamed(p) for p in paths]
+        client may have deleted the session; what was found last is then what
+        the run is recorded under."""
+        self.notebooks.prefetch(kernel_id)
 
     async def _consume(self) -> None:
         while True:
@@ -417,7 +364,7 @@ class Recorder(KernelActions):
                         await asyncio.wait_for(before, BEFORE_AT_MOST)
                 paths = [capture.abs_path] if capture.abs_path else []
                 if not paths:
-                    paths = await self.kernel_paths(capture.kernel_id)
+                    paths = await self.notebooks.of(capture.kernel_id)
                 if not paths:  # a console or bare kernel: recorded under the kernel
                     paths = [kernel_history_path(capture.kernel_id)]
                 if kind == "finish":
@@ -433,7 +380,5 @@ class Recorder(KernelActions):
                 log.exception("jupyter-branch: could not hand an execution to the writer")
             finally:
                 self._queue.task_done()
-                if self._gone and self._queue.empty():
-                    for gone in self._gone - self.taps.keys():
-                        self._session_cache.pop(gone, None)
-                    self._gone.clear()
+                if self._queue.empty():
+                    self.notebooks.prune(self.taps)
