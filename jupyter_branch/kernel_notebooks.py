@@ -1,4 +1,4 @@
-"""Which notebooks a kernel runs for: its sessions, asked for at most every two seconds.
+"""Which notebooks a kernel runs for: its sessions, asked for as runs start, kept two seconds.
 
 The recorder records a run under the notebook whose session holds the kernel
 when the request did not name one. Sessions live in the server (the
