@@ -152,9 +152,14 @@ def test_store_corrupted_then_moved_aside(tmp_path: Path) -> None:
     try:
         during = s.run("corrupt")
         s.contents_work()
-        info = wait_until(lambda: (i := s.info())["message"] and i, what="a plain message")
+        # until the recording process has tried the file, the server says it is
+        # "being opened"; then it must say what is wrong and what to do
+        info = wait_until(
+            lambda: "damaged" in ((i := s.info())["message"] or "") and i,
+            what="a plain message that the store is damaged",
+        )
         assert not info["ok"]
-        assert "damaged" in info["message"] and "Move the file aside" in info["message"]
+        assert "Move the file aside" in info["message"]
         status, body = s.server.request("jupyter-branch/api/tree?path=nb.ipynb")
         assert status == 503 and "damaged" in body["message"], "the panel says it too"
         cli = cli_info(db)
