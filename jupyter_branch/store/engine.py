@@ -35,6 +35,10 @@ __all__ = [
 
 BUSY_TIMEOUT_MS = 10_000
 PAGE_SIZE = 2048
+# SQLite's page cache of each pooled reader, in KiB: the default (2 MB) fills as a
+# long history is read and is never given back; the OS's file cache keeps the
+# file's hot pages anyway, so a small one reads no slower (docs/benchmarks.md)
+READ_CACHE_KIB = 256
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -58,7 +62,9 @@ def ensure_private_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-def _sqlite_pragmas(engine: Engine, immediate: bool, read_only: bool = False) -> None:
+def _sqlite_pragmas(
+    engine: Engine, immediate: bool, read_only: bool = False, cache_kib: int | None = None
+) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # let SQLAlchemy's "begin" event own transactions (pysqlite's are broken)
@@ -77,6 +83,8 @@ def _sqlite_pragmas(engine: Engine, immediate: bool, read_only: bool = False) ->
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if cache_kib is not None:
+            cursor.execute(f"PRAGMA cache_size=-{cache_kib}")
         cursor.close()
 
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
@@ -208,7 +216,7 @@ def open_store(
         writer = create_engine(url, pool_size=1, max_overflow=1, pool_pre_ping=False)
         reader = create_engine(url, pool_size=4, max_overflow=4)
         _sqlite_pragmas(writer, immediate=True)
-        _sqlite_pragmas(reader, immediate=False)
+        _sqlite_pragmas(reader, immediate=False, cache_kib=READ_CACHE_KIB)
     elif make_url(url).get_backend_name() == "sqlite":  # in-memory: one shared connection
         from sqlalchemy.pool import StaticPool
 

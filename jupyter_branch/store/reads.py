@@ -19,9 +19,13 @@ from typing import Any, Protocol
 from . import blobs as codec
 from .errors import Ambiguous, NotFound
 
-# The wire keys of a state's summary, in order (summary.py says how each is read)
-LOG_PAGE = 5_000  # states per page of the log: bounds what one read holds in memory
+# States per page of the log: bounds what one read holds in memory. A page's JSON
+# (about 100 KB) stays under glibc's 128 KiB mmap threshold: bigger buffers raise
+# that threshold once freed, and then stay in the heap after the request
+# (docs/benchmarks.md, section 3)
+LOG_PAGE = 250
 
+# The wire keys of a state's summary, in order (summary.py says how each is read)
 SUMMARY_KEYS = (
     "id",
     "parent",
