@@ -284,8 +284,8 @@ class RecordingProcess:
 
     def run_noted(self) -> None:
         """A browser's run: read the notices now, and until ``QUIET_AFTER_RUN`` after
-        the last run (at least half of it), at the next one rather than as they come."""
-        self.read_notices()
+        the last run (at least half of it), at the next one rather than as they come.
+        Read once the request is on its way: the run does not wait for them."""
         if self.notices is None:
             return
         if self._notices_watched:
@@ -298,6 +298,7 @@ class RecordingProcess:
             if self._quiet is not None:
                 self._quiet.cancel()
             self._quiet = self.loop.call_at(now + QUIET_AFTER_RUN, self._watch_notices)
+        self.loop.call_soon(self.read_notices)
 
     def _watch_notices(self) -> None:
         self._quiet = None
