@@ -20,11 +20,12 @@ server tells it, over a socket pair (``channel.py``), what only the server sees:
 It tells the server ``result`` (of a submit), ``changes`` (what a commit
 changed), ``joined`` (our subscription hears a kernel), ``notebook`` (a
 notebook to watch on disk), ``stats`` (the writer's health), ``ask`` (the
-kernel's sessions; a run began) and ``stopped``. ``changes`` and ``stats`` go as
-notices, on a third socket pair: while a browser's runs keep coming the server
-reads them when it next wakes for a run, not as they come (``remote.py``). When the server goes away
-(the socket closes) it writes what it holds and exits; it ignores the
-terminal's Ctrl-C and a group's SIGTERM, which the server answers for it.
+kernel's sessions; a run began) and ``stopped``. ``changes`` and ``stats`` go
+as notices, on a third socket pair: while a browser's runs keep coming the
+server reads them when it next wakes for a run, not as they come
+(``remote.py``). When the server goes away (the socket closes) it writes what
+it holds and exits; it ignores the terminal's Ctrl-C and a group's SIGTERM,
+which the server answers for it.
 """
 
 from __future__ import annotations

@@ -111,7 +111,9 @@ class WriterLink:
         self._opened = opened
 
     def lost(self, why: str) -> None:
-        """The process stopped: what it was given and did not answer has failed."""
+        """The process stopped: what it was given and did not answer has failed, and
+        the next one numbers its stats from the start."""
+        self._told = 0
         futures, self._futures = self._futures, {}
         for future in futures.values():
             if not future.done():

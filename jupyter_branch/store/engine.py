@@ -37,7 +37,7 @@ BUSY_TIMEOUT_MS = 10_000
 PAGE_SIZE = 2048
 # SQLite's page cache of each pooled reader, in KiB: the default (2 MB) fills as a
 # long history is read and is never given back; the OS's file cache keeps the
-# file's hot pages anyway, so a small one reads no slower (docs/benchmarks.md)
+# file's hot pages anyway, so a small one reads no slower (docs/notes.md)
 READ_CACHE_KIB = 256
 
 

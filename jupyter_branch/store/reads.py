@@ -22,7 +22,7 @@ from .errors import Ambiguous, NotFound
 # States per page of the log: bounds what one read holds in memory. A page's JSON
 # (about 100 KB) stays under glibc's 128 KiB mmap threshold: bigger buffers raise
 # that threshold once freed, and then stay in the heap after the request
-# (docs/benchmarks.md, section 3)
+# (docs/notes.md)
 LOG_PAGE = 250
 
 # The wire keys of a state's summary, in order (summary.py says how each is read)

@@ -93,8 +93,14 @@ async def test_a_recording_process_that_dies_is_started_again_and_recording_goes
     path = write_notebook(jp_root_dir, "again.ipynb", ["1"])
     client = await LabLikeClient(jp_fetch, jp_ws_fetch, path).start()
     try:
-        await client.execute("print('before')", cell_id="c1")
-        await executes(api, path, 1)
+        for _ in range(6):
+            await client.execute("print('before')", cell_id="c1")
+        await executes(api, path, 6)
+
+        async def committed() -> int:
+            return int((await api("info"))[1]["writer"]["committed"])
+
+        before = await wait_for(committed)  # the first process's count
         first = recording_pid(branch_app)
         assert first is not None
         os.kill(first, signal.SIGKILL)
@@ -106,11 +112,17 @@ async def test_a_recording_process_that_dies_is_started_again_and_recording_goes
         await wait_for(restarted, timeout=30)
         # the kernel was running before the new process started: it is watched again
         await client.execute("print('after')", cell_id="c1")
-        states = await executes(api, path, 2)
+        states = await executes(api, path, 7)
         code, detail = await api(f"states/{states[-1]['id']}", path=path)
         assert code == 200 and detail["outputs"][0]["text"] == "after\n"
         code, info = await api("info")
         assert info["ok"] is True, info
+
+        # the writer's counts are the new process's: it has committed less so far
+        async def counted_anew() -> bool:
+            return 0 < await committed() < before
+
+        await wait_for(counted_anew)
     finally:
         client.close()
 
