@@ -209,7 +209,12 @@ def test_disk_full_then_freed(tmp_path: Path, small_disk: Path) -> None:
                 pass
         during = [s.run("full") for _ in range(3)]
         s.contents_work()
-        info = wait_until(lambda: (i := s.info())["message"] and i, what="a plain message")
+        # until the recording process has tried to write, the server may say the
+        # store is "being opened"; then it must say what is wrong
+        info = wait_until(
+            lambda: "full" in ((i := s.info())["message"] or "") and i,
+            what="a plain message that the disk is full",
+        )
         assert "full" in info["message"]
         filler.unlink()
         wait_until(lambda: set(during) <= s.recorded(), what="held runs after freeing space")
@@ -227,7 +232,12 @@ def test_read_only_filesystem_then_writable(tmp_path: Path, small_disk: Path) ->
     try:
         during = [s.run("read-only") for _ in range(2)]
         s.contents_work()
-        info = wait_until(lambda: (i := s.info())["message"] and i, what="a plain message")
+        # until the recording process has tried the file, the server says it is
+        # "being opened"; then it must say what is wrong
+        info = wait_until(
+            lambda: "read-only" in ((i := s.info())["message"] or "") and i,
+            what="a plain message that the store is read-only",
+        )
         assert "read-only" in info["message"]
         subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
         wait_until(lambda: set(during) <= s.recorded(), what="held runs after remount")
