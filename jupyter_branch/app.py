@@ -284,12 +284,6 @@ class BranchApp(ExtensionApp):
             except Exception as err:
                 self.log.debug("jupyter-branch: could not announce a history change: %s", err)
 
-    def catch_up(self) -> None:
-        """Read what the recording process told and the loop has not read yet (its
-        notices wait for the next run while a browser's runs keep coming)."""
-        if self.process is not None:
-            self.process.read_notices()
-
     def refused_writes(self) -> int:
         """Writes lost to the store: refused by it, or dropped while it was unavailable."""
         dropped = self.recorder.dropped if self.recorder is not None else 0
@@ -297,7 +291,6 @@ class BranchApp(ExtensionApp):
 
     def _write_status(self) -> None:
         """Tell `jupyter branch info` how the writer is doing (backlog, problem)."""
-        self.catch_up()
         writer = self.writer
         url = self.db_url or default_db_url()
         path = sqlite_path(url)

@@ -8,10 +8,9 @@ writes what was sent at the end of its current turn, in one write. Messages
 arrive in the order they were sent.
 
 ``Notes``: one way, one datagram per message, for what the receiver needs
-only when it next reads (a run's request, read with the run's messages; the
-recording process's notices, read at the server's next run). The receiver's
-loop does not watch this socket, or not always, so a send need not wake
-anybody: on this machine waking a sleeping process costs more than the message.
+only when it next reads (a run's request, read with the run's messages). The
+receiver's loop does not watch this socket, so a send wakes nobody: on this
+machine waking a sleeping process costs its sender more than the message.
 """
 
 from __future__ import annotations

@@ -128,7 +128,6 @@ class InfoHandler(BranchHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        self.branch.catch_up()
         writer = self.branch.writer
         answer: dict[str, Any] = {
             "version": __version__,

@@ -20,12 +20,9 @@ server tells it, over a socket pair (``channel.py``), what only the server sees:
 It tells the server ``result`` (of a submit), ``changes`` (what a commit
 changed), ``joined`` (our subscription hears a kernel), ``notebook`` (a
 notebook to watch on disk), ``stats`` (the writer's health), ``ask`` (the
-kernel's sessions; a run began) and ``stopped``. ``changes`` and ``stats`` go
-as notices, on a third socket pair: while a browser's runs keep coming the
-server reads them when it next wakes for a run, not as they come
-(``remote.py``). When the server goes away (the socket closes) it writes what
-it holds and exits; it ignores the terminal's Ctrl-C and a group's SIGTERM,
-which the server answers for it.
+kernel's sessions; a run began) and ``stopped``. When the server goes away
+(the socket closes) it writes what it holds and exits; it ignores the
+terminal's Ctrl-C and a group's SIGTERM, which the server answers for it.
 """
 
 from __future__ import annotations
@@ -101,16 +98,11 @@ class Recording:
     """This process's side: follows the server's messages, tells it what happened."""
 
     def __init__(
-        self,
-        sock: socket.socket,
-        notes: socket.socket,
-        notices: socket.socket,
-        loop: asyncio.AbstractEventLoop,
+        self, sock: socket.socket, notes: socket.socket, loop: asyncio.AbstractEventLoop
     ) -> None:
         self.loop = loop
         self.channel = Channel(sock, loop, self.on_message, self.on_closed)
         self.notes = Notes(notes)
-        self.notices = Notes(notices)
         self.kernels = Kernels()
         self.generation: dict[str, int] = {}
         self.writer: Writer | None = None
@@ -120,7 +112,6 @@ class Recording:
         self.await_began = False
         self.done = asyncio.Event()
         self._stats: dict[str, Any] = {}
-        self._stats_told = 0  # numbers the stats: a notice may overtake the channel
         self._engines_seen: Any = None
         self._opened = 0  # stores opened: the server opens its reader anew when it grows
         self._stopping = False
@@ -278,14 +269,8 @@ class Recording:
         self.loop.call_soon_threadsafe(self._committed, changes)
 
     def _committed(self, changes: list[dict[str, Any]]) -> None:
-        self._tell("changes", changes)
+        self.channel.send("changes", changes)
         self._send_stats()  # the backlog as the commit left it
-
-    def _tell(self, *message: Any) -> None:
-        """A notice for the server, read before its next message from here (``remote.py``);
-        by the channel if it cannot go as one (too long, or a full socket)."""
-        if not self.notices.send(*message):
-            self.channel.send(*message)
 
     def _send_stats(self) -> None:
         writer, recorder = self.writer, self.recorder
@@ -305,8 +290,7 @@ class Recording:
         }
         if stats != self._stats:
             self._stats = stats
-            self._stats_told += 1
-            self._tell("stats", {**stats, "told": self._stats_told})
+            self.channel.send("stats", stats)
 
     async def _watch_stats(self) -> None:
         while not self._stopping:
@@ -316,17 +300,17 @@ class Recording:
 
 
 def main() -> None:
-    """Run the recording process on the socket pairs whose descriptors are ``argv[1:4]``
-    (the channel, the notes, the notices)."""
+    """Run the recording process on the socket pairs whose descriptors are ``argv[1:3]``
+    (the channel, the notes)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when this stops
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(
         format="[jupyter-branch recording %(levelname)s] %(message)s", stream=sys.stderr
     )
-    sock, notes, notices = (socket.socket(fileno=int(fd)) for fd in sys.argv[1:4])
+    sock, notes = (socket.socket(fileno=int(fd)) for fd in sys.argv[1:3])
 
     async def run() -> None:
-        process = Recording(sock, notes, notices, asyncio.get_running_loop())
+        process = Recording(sock, notes, asyncio.get_running_loop())
         await process.done.wait()
         await asyncio.sleep(0)  # let the last message go out
 

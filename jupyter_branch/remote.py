@@ -15,13 +15,6 @@ unchanged:
   until it has), by generation, so that an old "joined" cannot release a run
   sent after a restart.
 
-The process tells what a commit changed and how the writer is doing as
-notices, on a socket pair of their own. While a browser's runs keep coming
-(until ``QUIET_AFTER_RUN`` after the last), the loop does not watch that
-socket: the notices are read at the next run, and before any message of the
-channel, so they do not wake the server between runs. Otherwise they are
-read as they come.
-
 Everything here runs on the event loop, except ``submit`` and ``send``, which
 any thread may call.
 """
@@ -52,7 +45,6 @@ log = logging.getLogger("jupyter_branch")
 RESTARTS = 5  # the most restarts of the process in RESTART_WINDOW seconds
 RESTART_WINDOW = 60.0
 STOP_WAIT = 30.0  # seconds the process may take to write what it holds at shutdown
-QUIET_AFTER_RUN = 0.5  # seconds after a browser's run that notices wait for the next run
 
 
 class WriterLink:
@@ -70,7 +62,6 @@ class WriterLink:
         self.problem: str | None = None
         self.problem_since: float | None = None
         self._opened: int | None = None  # stores the process has opened, as last told
-        self._told = 0  # the number of the newest stats read
         self._futures: dict[int, Future[Any]] = {}
         self._ids = itertools.count()
 
@@ -99,9 +90,6 @@ class WriterLink:
             future.set_exception(value)
 
     def told(self, stats: dict[str, Any]) -> None:
-        if stats["told"] < self._told:  # older than what a notice already said
-            return
-        self._told = stats["told"]
         for name in ("backlog", "committed_ops", "refused_ops", "problem", "problem_since"):
             setattr(self, name, stats[name])
         opened = stats["opened"]
@@ -111,9 +99,7 @@ class WriterLink:
         self._opened = opened
 
     def lost(self, why: str) -> None:
-        """The process stopped: what it was given and did not answer has failed, and
-        the next one numbers its stats from the start."""
-        self._told = 0
+        """The process stopped: what it was given and did not answer has failed."""
         futures, self._futures = self._futures, {}
         for future in futures.values():
             if not future.done():
@@ -209,7 +195,6 @@ class RecorderLink(KernelActions):
         assert self.process is not None
         if self.process.notes is None or not self.process.notes.send(msg_id, info):
             self._send("request", msg_id, info)
-        self.process.run_noted()
 
     def note_server_request(self, kernel_id: str, found: list[Expectation]) -> None:
         self._send("expect", kernel_id, absolute_expectations(self.paths, found))
@@ -240,9 +225,6 @@ class RecordingProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.channel: Channel | None = None
         self.notes: Notes | None = None
-        self.notices: Notes | None = None
-        self._notices_watched = False
-        self._quiet: asyncio.TimerHandle | None = None
         self.stopping = False
         self.stopped = asyncio.Event()
         self._starts: list[float] = []
@@ -253,9 +235,8 @@ class RecordingProcess:
     def start(self) -> None:
         parent, child = socket.socketpair()
         notes, child_notes = Notes.pair()
-        notices, child_notices = Notes.pair()
-        with child, child_notes, child_notices:
-            fds = (child.fileno(), child_notes.fileno(), child_notices.fileno())
+        with child, child_notes:
+            fds = (child.fileno(), child_notes.fileno())
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "jupyter_branch.recording", *map(str, fds)],
                 pass_fds=fds,
@@ -265,9 +246,6 @@ class RecordingProcess:
         if self.notes is not None:
             self.notes.close()
         self.notes = Notes(notes)
-        self._close_notices()
-        self.notices = Notes(notices)
-        self._watch_notices()
         self.channel = Channel(parent, self.loop, self.on_message, self.on_closed)
         self.channel.send("setup", self.settings)
         if self.documents:
@@ -284,56 +262,7 @@ class RecordingProcess:
 
     # -- from the process ---------------------------------------------------------
 
-    def run_noted(self) -> None:
-        """A browser's run: read the notices now, and until ``QUIET_AFTER_RUN`` after
-        the last run (at least half of it), at the next one rather than as they come.
-        Read once the request is on its way: the run does not wait for them."""
-        if self.notices is None:
-            return
-        if self._notices_watched:
-            self.loop.remove_reader(self.notices.sock.fileno())
-            self._notices_watched = False
-        # moved at most every QUIET_AFTER_RUN / 2, not at every run: it fires half of
-        # it to all of it after the last run, and never while runs keep coming
-        now = self.loop.time()
-        if self._quiet is None or self._quiet.when() - now < QUIET_AFTER_RUN / 2:
-            if self._quiet is not None:
-                self._quiet.cancel()
-            self._quiet = self.loop.call_at(now + QUIET_AFTER_RUN, self._watch_notices)
-        self.loop.call_soon(self.read_notices)
-
-    def _watch_notices(self) -> None:
-        self._quiet = None
-        if self.notices is not None and not self._notices_watched:
-            self.loop.add_reader(self.notices.sock.fileno(), self.read_notices)
-            self._notices_watched = True
-            self.read_notices()  # what came while they were not watched
-
-    def _close_notices(self) -> None:
-        if self._quiet is not None:
-            self._quiet.cancel()
-            self._quiet = None
-        if self.notices is not None:
-            if self._notices_watched:
-                self.loop.remove_reader(self.notices.sock.fileno())
-            self.notices.close()
-        self._notices_watched = False
-        self.notices = None
-
-    def read_notices(self) -> None:
-        if self.notices is None:
-            return
-        for message in self.notices.read():
-            try:
-                self.handle(message)
-            except Exception:  # one bad notice must not stop the others
-                log.exception("jupyter-branch: could not handle %r", message[0])
-
     def on_message(self, message: tuple[Any, ...]) -> None:
-        self.read_notices()  # sent before this message: a result may need the stats
-        self.handle(message)
-
-    def handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
         if kind == "result":
             self.writer.answered(*message[1:])
@@ -365,7 +294,6 @@ class RecordingProcess:
         self.send("reply", ask_id, value)
 
     def on_closed(self) -> None:
-        self.read_notices()  # the last the process told
         code = self.proc.poll() if self.proc is not None else None
         if self.stopping:
             self.stopped.set()
@@ -403,8 +331,6 @@ class RecordingProcess:
             self.channel.close()
         if self.notes is not None:
             self.notes.close()
-        self.read_notices()
-        self._close_notices()
         proc = self.proc
         if proc is not None:
             try:

@@ -16,7 +16,6 @@ import psutil
 import pytest
 
 from jupyter_branch.tap import KernelTap
-from tests.api.test_events import next_history_event
 from tests.conftest import wait_for
 from tests.integration.test_recording import executes
 from tests.kernel_client import LabLikeClient, write_notebook
@@ -63,28 +62,6 @@ async def test_a_run_whose_request_is_too_long_for_a_note_keeps_its_cell(
         assert all(s["by_client"] == "browser" for s in states)
     finally:
         client.close()
-
-
-async def test_browser_runs_are_announced_though_their_notices_wait_for_the_next_run(
-    jp_fetch, jp_ws_fetch, jp_root_dir, api, branch_app
-):
-    # while a browser's runs keep coming, what the process's commits changed is read
-    # at the server's next run, not as it comes (remote.py); after the last run the
-    # server reads it as it comes again, so every run is announced to the panels
-    events = await jp_ws_fetch("api", "events", "subscribe")
-    path = write_notebook(jp_root_dir, "quiet.ipynb", ["x = 0"])
-    client = await LabLikeClient(jp_fetch, jp_ws_fetch, path).start()
-    try:
-        for i in range(3):
-            await client.execute(f"x = {i}", cell_id="c1")
-        last = (await executes(api, path, 3))[-1]["id"]
-        # a commit announces its newest state: the panel fetches those before it
-        while (await next_history_event(events))["state"] != last:
-            pass
-        await wait_for(lambda: branch_app.process._notices_watched)
-    finally:
-        client.close()
-        events.close()
 
 
 async def test_a_recording_process_that_dies_is_started_again_and_recording_goes_on(
