@@ -58,6 +58,16 @@ class Setup:
         assert status == 200, body
         return body
 
+    def message_naming(self, words: str, timeout: float = 30) -> dict[str, Any]:
+        """``info`` once its message names ``words``. Until the recording process has
+        tried the store (and told its counts, at most a second later) the server says
+        the store is being opened: a message, but not yet the answer."""
+        return wait_until(
+            lambda: words in ((i := self.info())["message"] or "") and i,
+            timeout,
+            what=f"a plain message naming {words!r}",
+        )
+
     def contents_work(self) -> None:
         status, body = self.server.request("api/contents")
         assert status == 200 and any(c["name"] == "nb.ipynb" for c in body["content"])
@@ -102,11 +112,7 @@ def test_store_locked_by_another_program(setup: Setup) -> None:
     try:
         during = [setup.run("locked") for _ in range(3)]
         setup.contents_work()
-        info = wait_until(
-            lambda: (i := setup.info())["message"] and i,
-            timeout=40,
-            what="the panel to say the store is locked",
-        )
+        info = setup.message_naming("locked by another program", timeout=40)
         assert not info["ok"] and "locked by another program" in info["message"]
         assert info["writer"]["backlog"] >= 1
         status, _ = setup.server.request("jupyter-branch/api/tree?path=nb.ipynb")
@@ -152,12 +158,7 @@ def test_store_corrupted_then_moved_aside(tmp_path: Path) -> None:
     try:
         during = s.run("corrupt")
         s.contents_work()
-        # until the recording process has tried the file, the server says it is
-        # "being opened"; then it must say what is wrong and what to do
-        info = wait_until(
-            lambda: "damaged" in ((i := s.info())["message"] or "") and i,
-            what="a plain message that the store is damaged",
-        )
+        info = s.message_naming("damaged")
         assert not info["ok"]
         assert "damaged" in info["message"] and "Move the file aside" in info["message"]
         status, body = s.server.request("jupyter-branch/api/tree?path=nb.ipynb")
@@ -209,12 +210,7 @@ def test_disk_full_then_freed(tmp_path: Path, small_disk: Path) -> None:
                 pass
         during = [s.run("full") for _ in range(3)]
         s.contents_work()
-        # until the recording process has tried to write, the server may say the
-        # store is "being opened"; then it must say what is wrong
-        info = wait_until(
-            lambda: "full" in ((i := s.info())["message"] or "") and i,
-            what="a plain message that the disk is full",
-        )
+        info = s.message_naming("full")
         assert "full" in info["message"]
         filler.unlink()
         wait_until(lambda: set(during) <= s.recorded(), what="held runs after freeing space")
@@ -232,12 +228,7 @@ def test_read_only_filesystem_then_writable(tmp_path: Path, small_disk: Path) ->
     try:
         during = [s.run("read-only") for _ in range(2)]
         s.contents_work()
-        # until the recording process has tried the file, the server says it is
-        # "being opened"; then it must say what is wrong
-        info = wait_until(
-            lambda: "read-only" in ((i := s.info())["message"] or "") and i,
-            what="a plain message that the store is read-only",
-        )
+        info = s.message_naming("read-only")
         assert "read-only" in info["message"]
         subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
         wait_until(lambda: set(during) <= s.recorded(), what="held runs after remount")
