@@ -117,23 +117,26 @@ def bars(
         "Server CPU per execution, on vs off: a trivial cell at most +0.2 ms",
         c,
         lambda r: (
-            f"{r['extra_ms_per_trivial']:+.2f} ms "
-            f"({_each(r, 'extra_ms_per_trivial')} ms "
-            f"in {len(r['reps'])} repetition(s) of {r['trivial_runs']} runs "
-            "back to back, ACKs as a browser's TCP gives them)"
+            f"{r['sched_extra_ms_per_trivial']:+.2f} ms "
+            f"({_each(r, 'sched_extra_ms_per_trivial')} ms "
+            f"in {len(r['reps'])} pair(s) of servers taking turns, {r['trivial_runs']} runs "
+            "each back to back, ACKs as a browser's TCP gives them; in 10 ms ticks "
+            f"{r['extra_ms_per_trivial']:+.2f} ms)"
         ),
-        lambda r: r["extra_ms_per_trivial"] <= 0.2,
+        lambda r: r["sched_extra_ms_per_trivial"] <= 0.2,
         "cpu",
     )
     add(
         "Server CPU per execution, on vs off: at most +1.5 ms per MB of output",
         c,
         lambda r: (
-            f"{r['extra_ms_per_mb']:+.2f} ms per MB "
-            f"({_each(r, 'extra_ms_per_mb')}; "
-            f"{r['flood_lines']:,} printed lines, {r['mb_per_flood']:.2f} MB a run)"
+            f"{r['sched_extra_ms_per_mb']:+.2f} ms per MB "
+            f"({_each(r, 'sched_extra_ms_per_mb')}; "
+            f"{r['flood_lines']:,} printed lines, {r['mb_per_flood']:.2f} MB a run; "
+            f"in 10 ms ticks {r['extra_ms_per_mb']:+.2f}, a tick being "
+            f"{10 / r['flood_runs'] / r['mb_per_flood']:.2f} ms per MB)"
         ),
-        lambda r: r["extra_ms_per_mb"] <= 1.5,
+        lambda r: r["sched_extra_ms_per_mb"] <= 1.5,
         "cpu",
     )
     ov = results.get("overhead") or {}

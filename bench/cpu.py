@@ -49,9 +49,11 @@ extra CPU of a printing run over its MB (a trivial run's extra included).
 
 The CPU times psutil reads from ``/proc/<pid>/stat`` come in 10 ms ticks:
 0.04 ms a run over 240 runs, but 1.5 ms per MB over 9 runs of 0.73 MB, as
-much as that bar. So each window also sums its threads' ``schedstat`` (CPU
-time in ns, ``/proc/<pid>/task/*/schedstat``), reported beside it as a check
-(a thread that ended inside the window would take its time with it: counted).
+much as that bar (one run read +0.91, +1.37 and +3.96 ms per MB: 0.6, 0.9
+and 2.6 ticks). So each window also sums its threads' ``schedstat`` (CPU
+time in ns, ``/proc/<pid>/task/*/schedstat``), and **the bars are judged on
+that**, the ticks shown beside it as a check (a thread that ended inside the
+window would take its time with it: counted, and the table says so).
 
 The server records in a process of its own by default (``recording_process``):
 that process's CPU is not the server's, and the bars are about the server, but
