@@ -10,10 +10,11 @@ Two fresh servers, extension off and on, alive together, each with its own
 kernel, take turns inside every window: a few runs on one, then on the other
 (off, on, on, off, ...), and each server's CPU is read over the whole window.
 On this machine the CPU a run costs drifts with what else runs: one server
-read a trivial run at 1.19 ms and 2.06 ms a minute apart, while two "off"
+read a trivial run at 2.06 ms, then 1.19 ms two minutes later, while two "off"
 servers taking turns differed by 0.01 ms (median of ten windows), so turns
 put the drift on both sides alike. (Until 2026-12-01 the servers ran one
-after the other, and one repetition's extra swung from -0.6 to +7 ms per MB.)
+after the other, and in one run the five repetitions' extras per MB ranged
+from -0.6 to +7 ms.)
 Seven pairs of fresh servers, the median reported (``--quick``: one). Each
 server is warmed up (20 trivial executions and 2 of the printing cell, then
 until its writer is idle); the windows, driven over the kernel websocket as
