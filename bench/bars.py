@@ -134,7 +134,7 @@ def bars(
             f"({_each(r, 'sched_extra_ms_per_mb')}; "
             f"{r['flood_lines']:,} printed lines, {r['mb_per_flood']:.2f} MB a run; "
             f"in 10 ms ticks {r['extra_ms_per_mb']:+.2f}, a tick being "
-            f"{10 / r['flood_runs'] / r['mb_per_flood']:.2f} ms per MB)"
+            f"{r['tick_ms_per_mb']:.2f} ms per MB)"
         ),
         lambda r: r["sched_extra_ms_per_mb"] <= 1.5,
         "cpu",

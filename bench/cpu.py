@@ -94,6 +94,7 @@ FLOOD_RUNS = 9
 WARMUP = 20
 PACE = 0.1  # seconds between runs, as a person runs cells: each is recorded on its own
 POLL = 0.1  # seconds between GET info polls while the writer settles
+TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")  # /proc/<pid>/stat's unit of CPU time
 PACED_RUNS = 120
 # name, code, cell, runs a server, pause between runs, quick ACK, runs a turn
 WINDOWS = (
@@ -388,13 +389,16 @@ async def measure(quick: bool, log: Any) -> dict[str, Any]:
         "all_extra_ms_per_trivial",
         "all_extra_ms_per_mb",
     )
+    mb_per_flood = median([r["on"]["flood"]["mb_per_run"] for r in reps])
     result: dict[str, Any] = {
         "reps": reps,
         "trivial_runs": TRIVIAL_RUNS,
         "flood_runs": FLOOD_RUNS,
         "flood_lines": LINES,
         "pace": PACE,
-        "mb_per_flood": median([r["on"]["flood"]["mb_per_run"] for r in reps]),
+        "mb_per_flood": mb_per_flood,
+        # one tick of /proc/<pid>/stat over the flood window, in ms per MB
+        "tick_ms_per_mb": TICK_MS / FLOOD_RUNS / mb_per_flood,
         "bars": {"trivial_ms": TRIVIAL_BAR_MS, "per_mb_ms": PER_MB_BAR_MS},
     }
     for key in keys:  # the median of the repetitions

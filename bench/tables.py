@@ -89,9 +89,8 @@ def cpu_table(c: dict[str, Any]) -> str:
         lambda r: both(r, "flood", digits=1),
     )
     row("MB of stream text a run", lambda r: f"{r['on']['flood']['mb_per_run']:.3f} MB")
-    tick = 10 / c["flood_runs"] / c["mb_per_flood"]  # one 10 ms tick, in ms per MB
     row(
-        f"extra per MB of output (10 ms ticks: one is {tick:.2f} ms per MB here)",
+        f"extra per MB of output (10 ms ticks: one is {c['tick_ms_per_mb']:.2f} ms per MB here)",
         lambda r: f"{r['extra_ms_per_mb']:+.2f} ms",
     )
     row(
