@@ -2,13 +2,14 @@
 
 iopub does not carry the cell id; the ``execute_request`` does, in
 ``metadata.cellId`` (and ``metadata.deletedCells``). ``wrap_connection_class``
-subclasses whatever kernel websocket connection class the server uses, reads
-shell-channel execute_requests on their way in (v1 binary subprotocol or legacy
-JSON), tells the recorder, and passes every message on untouched. It also makes
-sure the recorder watches the kernel before the browser's channels open, and
-holds an execute request (in order) for the few milliseconds our subscription
-needs to join after a kernel starts or restarts. Parsing
-failures are ignored: the kernel must get its message whatever we think of it.
+subclasses whatever kernel websocket connection class the server uses, hands
+the recorder each incoming frame that may be an execute request, unread (the
+recorder reads it, in the recording process by default: execute_request.py),
+and passes every message on untouched. It also makes sure the recorder watches
+the kernel before the browser's channels open, and holds an execute request (in
+order) for the few milliseconds our subscription needs to join after a kernel
+starts or restarts (that one is read here, to know it is one). Failures are
+ignored: the kernel must get its message whatever we think of it.
 Nothing is assumed of the wrapped class: a method it lacks is not added, and
 each wrapped method passes its arguments on as it got them.
 """
@@ -17,16 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1
 from tornado.web import Finish
 
-from .model import column_text
+from .execute_request import may_be_execute_request, read_noted
 from .server_execution import user_name
-from .tap import RequestInfo
 
 if TYPE_CHECKING:
     from .recorder import Recorder
@@ -35,60 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("jupyter_branch")
 
 HOLD_AT_MOST = 5.0  # seconds an execute request may wait for our subscription to join
-
-
-def _looks_like_v1(frame: bytes) -> bool:
-    """Return True if ``frame`` has the v1 layout's offset table (checked before
-    reading it: a frame claiming 2**60 offsets must not make us count them)."""
-    if len(frame) < 8:
-        return False
-    count = int.from_bytes(frame[:8], "little")
-    if count < 2 or 8 * (count + 1) > len(frame):
-        return False
-    offsets = [int.from_bytes(frame[8 * i : 8 * (i + 1)], "little") for i in range(1, count + 1)]
-    return offsets == sorted(offsets) and offsets[-1] <= len(frame)
-
-
-def parse_execute_request(ws_msg: Any) -> tuple[str, RequestInfo] | None:
-    """Return ``(msg_id, info)`` if ``ws_msg`` is an execute_request, else None.
-
-    Binary frames are read as the v1 subprotocol, text as legacy JSON: the
-    frame's type tells which, so nothing is assumed about the connection.
-    Raises on a frame that is neither (the caller passes it on untouched).
-    """
-    if isinstance(ws_msg, (bytes, bytearray, memoryview)):
-        frame = bytes(ws_msg)
-        # every frame passes here on its way to the kernel: only an execute request
-        # (its header names it) is worth parsing
-        if b"execute_request" not in frame or not _looks_like_v1(frame):
-            return None
-        channel, parts = deserialize_msg_from_ws_v1(frame)
-        if channel != "shell" or len(parts) < 4:
-            return None
-        header = json.loads(parts[0])
-        if header.get("msg_type") != "execute_request":
-            return None
-        metadata = json.loads(parts[2])
-        content = json.loads(parts[3])
-    else:
-        if "execute_request" not in ws_msg:
-            return None
-        msg = json.loads(ws_msg)
-        if msg.get("channel", "shell") != "shell":
-            return None
-        header = msg.get("header") or {}
-        if header.get("msg_type") != "execute_request":
-            return None
-        metadata = msg.get("metadata") or {}
-        content = msg.get("content") or {}
-    cell_id = metadata.get("cellId") if isinstance(metadata, dict) else None
-    deleted = metadata.get("deletedCells") if isinstance(metadata, dict) else None
-    code = content.get("code") if isinstance(content, dict) else None
-    return str(header.get("msg_id")), RequestInfo(
-        cell_id=column_text(str(cell_id)) if cell_id else None,
-        code=code if isinstance(code, str) else "",
-        deleted_cells=tuple(str(c) for c in deleted) if isinstance(deleted, list) else (),
-    )
 
 
 def _first_arg(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -140,18 +84,27 @@ def wrap_connection_class(base: type, recorder: Recorder | RecorderLink) -> type
 
     if callable(getattr(base, "handle_incoming_message", None)):
 
-        def note(self: Any, message: Any) -> bool:
-            """Tell the recorder about ``message`` if it is an execute request."""
+        def note(self: Any, message: Any) -> None:
+            """Hand ``message`` to the recorder, unread, if it may be an execute request."""
             try:
-                found = parse_execute_request(message)
+                frame = may_be_execute_request(message)
+                if frame is not None:
+                    user = user_name(getattr(self, "websocket_handler", None))
+                    recorder.note_frame(frame, self.kernel_id, user)
+            except Exception as err:
+                log.debug("jupyter-branch: could not note an incoming kernel message: %s", err)
+
+        def note_now(self: Any, message: Any) -> bool:
+            """Read ``message`` here and tell the recorder; True if it is an execute request."""
+            try:
+                user = user_name(getattr(self, "websocket_handler", None))
+                found = read_noted(message, self.kernel_id, user)
                 if found is None:
                     return False
-                found[1].user = user_name(getattr(self, "websocket_handler", None))
-                found[1].kernel_id = self.kernel_id
                 recorder.note_request(*found)
                 return True
             except Exception as err:
-                log.debug("jupyter-branch: could not read an incoming kernel message: %s", err)
+                log.debug("jupyter-branch: could not note an incoming kernel message: %s", err)
                 return False
 
         def handle_incoming_message(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -160,7 +113,7 @@ def wrap_connection_class(base: type, recorder: Recorder | RecorderLink) -> type
                 return None
             message = _first_arg(args, kwargs)
             if recorder.joining(self.kernel_id):
-                if note(self, message):
+                if note_now(self, message):
                     # our iopub subscription is (re)joining: a few ms after a start or
                     # restart. Hold the execution so none of its output is missed.
                     self._held = [(args, kwargs)]
@@ -168,7 +121,8 @@ def wrap_connection_class(base: type, recorder: Recorder | RecorderLink) -> type
                     return None
                 return base.handle_incoming_message(self, *args, **kwargs)  # type: ignore[attr-defined]
             # noted before the kernel has it, so the note is there when the run's
-            # messages are read (tap.py); noting costs the run a few microseconds
+            # messages are read (tap.py); noting costs the run a substring search
+            # and, for an execute request, a datagram: the recorder reads it
             note(self, message)
             return base.handle_incoming_message(self, *args, **kwargs)  # type: ignore[attr-defined]
 

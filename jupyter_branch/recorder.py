@@ -6,8 +6,8 @@ restart, so outputs are recorded whether or not a browser is connected. What
 iopub lacks, the cell and the notebook, comes, in order of trust, from:
 
 1. the browser's ``execute_request`` (``metadata.cellId``, ``deletedCells``),
-   which the kernel websocket wrapper (capture.py) reports through
-   ``note_request``;
+   which the kernel websocket wrapper (capture.py) hands over unread
+   (``note_frame``; read by execute_request.py);
 2. a server-side execute request (server_execution.py), reported through
    ``expect`` and matched to the execution by its code when it begins;
 3. the writer, which gives a cell-less execution to the one code cell of the
@@ -35,6 +35,7 @@ from typing import Any
 
 from tornado.ioloop import PeriodicCallback
 
+from .execute_request import Frame, read_noted
 from .kernel_notebooks import KernelNotebooks
 from .model import kernel_history_path
 from .outputs import OutputReplay
@@ -271,6 +272,12 @@ class Recorder(KernelActions):
         tap = self.taps.get(info.kernel_id or "")
         if tap is not None:
             tap.expect_messages()  # its messages are read together, after it
+
+    def note_frame(self, frame: Frame, kernel_id: str, user: str | None) -> None:
+        """A websocket frame that may be an execute request (capture.py): read it, note it."""
+        found = read_noted(frame, kernel_id, user)
+        if found is not None:
+            self.note_request(*found)
 
     def remember_request(self, msg_id: str, info: RequestInfo) -> None:
         """Remember what the browser said about an execute_request (read by ``catch_up``)."""

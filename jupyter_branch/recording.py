@@ -7,9 +7,11 @@ server tells it, over a socket pair (``channel.py``), what only the server sees:
 
 - ``setup``: the store and the settings, once, first;
 - ``watch`` / ``restart`` / ``unwatch``: a kernel's connection info and life;
-- ``request`` / ``expect``: what a browser or a server-side request said of a run
-  (a browser's ``request`` comes as a note, on a second socket pair this process
-  reads only before it reads the kernels' messages: ``Recorder.catch_up``);
+- ``frame`` / ``request`` / ``expect``: what a browser or a server-side request
+  said of a run (a browser's comes as a note, on a second socket pair this
+  process reads only before it reads the kernels' messages:
+  ``Recorder.catch_up``; as a ``frame``, the websocket message unread, which
+  this process reads, so that the server's loop parses nothing);
 - ``rename``: a notebook was renamed;
 - ``documents``: the server holds Y documents, so a run's pending edits are
   reported (``ask`` "began") before the run is written;
@@ -42,6 +44,7 @@ import zmq
 from jupyter_client.ioloop import IOLoopKernelManager
 
 from .channel import Channel, Notes
+from .execute_request import Frame, read_noted
 from .paths import RootPaths
 from .recorder import Recorder
 from .store.engine import open_store
@@ -175,11 +178,19 @@ class Recording:
         if self.recorder is not None:
             self.recorder.note_request(msg_id, info)
 
-    def _read_notes(self) -> None:
-        """The browser's requests the server noted since the last read."""
+    def do_frame(self, frame: Frame, kernel_id: str, user: str | None) -> None:
         if self.recorder is not None:
-            for msg_id, info in self.notes.read():
-                self.recorder.remember_request(msg_id, info)
+            self.recorder.note_frame(frame, kernel_id, user)
+
+    def _read_notes(self) -> None:
+        """The browser's requests the server noted since the last read: read, or as
+        frames to read here (``note_frame``)."""
+        if self.recorder is None:
+            return
+        for kind, *args in self.notes.read():
+            found = read_noted(*args) if kind == "frame" else tuple(args)
+            if found:
+                self.recorder.remember_request(*found)
 
     def do_expect(self, kernel_id: str, found: list[Any]) -> None:
         if self.recorder is not None:

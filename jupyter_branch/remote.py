@@ -33,6 +33,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from .channel import Channel, Notes
+from .execute_request import Frame
 from .paths import RootPaths
 from .recorder import KernelActions, absolute_expectations
 from .server_execution import Expectation
@@ -191,10 +192,17 @@ class RecorderLink(KernelActions):
             return False
 
     def note_request(self, msg_id: str, info: RequestInfo) -> None:
+        self._note("request", msg_id, info)
+
+    def note_frame(self, frame: Frame, kernel_id: str, user: str | None) -> None:
+        """A frame that may be an execute request: the process reads it, not this loop."""
+        self._note("frame", frame, kernel_id, user)
+
+    def _note(self, *message: Any) -> None:
         # read with the run's messages (a note wakes nobody); by the channel if it cannot
         assert self.process is not None
-        if self.process.notes is None or not self.process.notes.send(msg_id, info):
-            self._send("request", msg_id, info)
+        if self.process.notes is None or not self.process.notes.send(*message):
+            self._send(*message)
 
     def note_server_request(self, kernel_id: str, found: list[Expectation]) -> None:
         self._send("expect", kernel_id, absolute_expectations(self.paths, found))

@@ -12,7 +12,8 @@ import tornado.httpserver
 import tornado.testing
 import tornado.web
 
-from jupyter_branch.capture import parse_execute_request, sees_requests, wrap_connection_class
+from jupyter_branch.capture import sees_requests, wrap_connection_class
+from jupyter_branch.execute_request import may_be_execute_request, parse_execute_request, read_noted
 from jupyter_branch.server_execution import (
     Expectation,
     expectations_from_body,
@@ -130,6 +131,11 @@ class Recorder:
     def note_request(self, msg_id: str, info: Any) -> None:
         self.requests.append((msg_id, info))
 
+    def note_frame(self, frame: Any, kernel_id: str, user: str | None) -> None:
+        found = read_noted(frame, kernel_id, user)  # as the recording process reads it
+        if found is not None:
+            self.note_request(*found)
+
     def joining(self, kernel_id: str) -> bool:
         return False
 
@@ -186,3 +192,18 @@ def test_an_expectation_is_matched_by_its_code_or_its_hash():
     assert Expectation("c", code="a").matches("a")
     assert Expectation("c", source_hash=murmur2("é")).matches("é")
     assert not Expectation("c", source_hash=murmur2("é")).matches("e")
+
+
+def test_only_frames_naming_an_execute_request_are_handed_on_unread():
+    frame = pack_v1("shell", execute_request("x", "cell-3", "s"))
+    assert may_be_execute_request(memoryview(frame)) == frame
+    text = json.dumps({**execute_request("x", "cell-3", "s"), "channel": "shell"})
+    assert may_be_execute_request(text) == text
+    other = execute_request("x", None, "s")
+    other["header"]["msg_type"] = "kernel_info_request"
+    other["content"] = {}
+    assert may_be_execute_request(pack_v1("shell", other)) is None
+    assert may_be_execute_request(None) is None
+    _, info = read_noted(frame, "k-1", "ada")
+    assert (info.cell_id, info.kernel_id, info.user) == ("cell-3", "k-1", "ada")
+    assert read_noted(b"\x00execute_request, but no frame", "k-1", None) is None
