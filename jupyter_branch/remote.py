@@ -245,8 +245,11 @@ class RecordingProcess:
         notes, child_notes = Notes.pair()
         with child, child_notes:
             fds = (child.fileno(), child_notes.fileno())
+            # -P: the server's working directory (often the notebooks' folder) is not
+            # put on the path, so a notebook folder's socket.py or sqlalchemy/ cannot
+            # stand in for what this process imports
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "jupyter_branch.recording", *map(str, fds)],
+                [sys.executable, "-P", "-m", "jupyter_branch.recording", *map(str, fds)],
                 pass_fds=fds,
                 stdin=subprocess.DEVNULL,
             )

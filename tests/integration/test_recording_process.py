@@ -104,6 +104,34 @@ async def test_a_recording_process_that_dies_is_started_again_and_recording_goes
         client.close()
 
 
+async def test_the_recording_process_imports_nothing_from_the_folder_jupyter_runs_in(
+    jp_fetch, jp_ws_fetch, jp_root_dir, api, branch_app, tmp_path, monkeypatch
+):
+    # people start Jupyter in their notebooks' folder; one holding a module named
+    # like one the recording process imports must not stand in for it
+    folder = tmp_path / "notebooks"
+    (folder / "jupyter_branch").mkdir(parents=True)
+    (folder / "jupyter_branch" / "__init__.py").write_text("raise SystemExit('shadowed')\n")
+    monkeypatch.chdir(folder)
+    first = recording_pid(branch_app)
+    assert first is not None
+    os.kill(first, signal.SIGKILL)  # started again, from this working directory
+
+    async def restarted() -> Any:
+        pid = recording_pid(branch_app)
+        return pid if pid not in (None, first) else None
+
+    await wait_for(restarted, timeout=30)
+    path = write_notebook(jp_root_dir, "here.ipynb", ["print('recorded')"])
+    client = await LabLikeClient(jp_fetch, jp_ws_fetch, path).start()
+    try:
+        await client.execute("print('recorded')", cell_id="c1")
+        (state,) = await executes(api, path, 1)
+        assert (state["cell_id"], state["status"]) == ("c1", "ok")
+    finally:
+        client.close()
+
+
 class TestInTheServerProcess:
     """``recording_process`` off: the server's own recorder and writer thread."""
 
