@@ -2,8 +2,9 @@
 
 Each server writes ``jupyter_branch-<pid>.json`` in the Jupyter runtime
 directory (not next to the store: when the store's disk is full or read-only,
-this is exactly what must still be visible) every few seconds, and removes it
-when it stops. The CLI lists the files of live servers using the same store.
+this is exactly what must still be visible) when it changes (looked at every
+few seconds), and removes it when it stops. The CLI lists the files of live
+servers using the same store.
 A database URL is only ever written with its password masked (``masked_url``).
 """
 
@@ -39,9 +40,16 @@ def status_file(pid: int | None = None) -> Path:
     return Path(jupyter_runtime_dir()) / f"{PREFIX}{pid or os.getpid()}.json"
 
 
+_written: dict[str, Any] | None = None  # what this process wrote last
+
+
 def write_status(state: dict[str, Any]) -> None:
-    """Write this server's status atomically; errors are ignored (it is advisory)."""
+    """Write this server's status atomically, if it changed (``updated``: when it
+    last did); errors are ignored (it is advisory)."""
+    global _written
     path = status_file()
+    if state == _written and path.exists():
+        return  # a server at rest, or busy recording, rewrites nothing every 2 s
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -50,6 +58,7 @@ def write_status(state: dict[str, Any]) -> None:
         tmp.write_text(json.dumps({**state, "pid": os.getpid(), "updated": time.time()}))
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
+        _written = dict(state)
     except OSError:
         pass
 

@@ -168,6 +168,20 @@ def test_every_command_closes_its_connections(recorded, capsys):
         gc.enable()
 
 
+def test_the_status_file_is_written_when_the_status_changes(monkeypatch, tmp_path):
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    write_status({"url": "sqlite:///h.sqlite", "backlog": 3})
+    (path,) = (tmp_path / "runtime").glob("jupyter_branch-*.json")
+    first = path.stat().st_ino
+    write_status({"url": "sqlite:///h.sqlite", "backlog": 3})
+    assert path.stat().st_ino == first, "the same status: not written again"
+    write_status({"url": "sqlite:///h.sqlite", "backlog": 0})
+    assert json.loads(path.read_text())["backlog"] == 0
+    path.unlink()
+    write_status({"url": "sqlite:///h.sqlite", "backlog": 0})
+    assert path.exists(), "gone (removed by hand): written again"
+
+
 def test_the_status_file_and_info_never_show_a_password(recorded, capsys, monkeypatch, tmp_path):
     runtime = tmp_path / "runtime"
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
