@@ -26,6 +26,19 @@ def recording_pid(branch_app: Any) -> int | None:
     return proc.pid if proc is not None and proc.poll() is None else None
 
 
+async def killed_and_started_again(branch_app: Any) -> int:
+    """Kill the recording process, as a crash would; return the pid of the one started anew."""
+    first = recording_pid(branch_app)
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+
+    def restarted() -> int | None:
+        pid = recording_pid(branch_app)
+        return pid if pid not in (None, first) else None
+
+    return int(await wait_for(restarted, timeout=30))
+
+
 async def test_runs_are_recorded_by_a_process_that_is_not_the_server(
     jp_fetch, jp_ws_fetch, jp_root_dir, api, branch_app
 ):
@@ -78,15 +91,7 @@ async def test_a_recording_process_that_dies_is_started_again_and_recording_goes
             return int((await api("info"))[1]["writer"]["committed"])
 
         before = await wait_for(committed)  # the first process's count
-        first = recording_pid(branch_app)
-        assert first is not None
-        os.kill(first, signal.SIGKILL)
-
-        async def restarted() -> Any:
-            pid = recording_pid(branch_app)
-            return pid if pid not in (None, first) else None
-
-        await wait_for(restarted, timeout=30)
+        await killed_and_started_again(branch_app)
         # the kernel was running before the new process started: it is watched again
         await client.execute("print('after')", cell_id="c1")
         states = await executes(api, path, 7)
@@ -113,15 +118,7 @@ async def test_the_recording_process_imports_nothing_from_the_folder_jupyter_run
     (folder / "jupyter_branch").mkdir(parents=True)
     (folder / "jupyter_branch" / "__init__.py").write_text("raise SystemExit('shadowed')\n")
     monkeypatch.chdir(folder)
-    first = recording_pid(branch_app)
-    assert first is not None
-    os.kill(first, signal.SIGKILL)  # started again, from this working directory
-
-    async def restarted() -> Any:
-        pid = recording_pid(branch_app)
-        return pid if pid not in (None, first) else None
-
-    await wait_for(restarted, timeout=30)
+    await killed_and_started_again(branch_app)  # started again, from this working directory
     path = write_notebook(jp_root_dir, "here.ipynb", ["print('recorded')"])
     client = await LabLikeClient(jp_fetch, jp_ws_fetch, path).start()
     try:
