@@ -62,9 +62,14 @@ class Kernels:
 
     def __init__(self) -> None:
         self.kernels: dict[str, IOLoopKernelManager] = {}
+        # what the kernels publish waits on our side until the tap reads it, however
+        # long that takes (ZeroMQ's default keeps 1,000 messages, then drops): only
+        # our iopub subscriptions and shell sockets come from this context
+        self.context: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
+        self.context.setsockopt(zmq.RCVHWM, 0)
 
     def add(self, kernel_id: str, info: dict[str, Any]) -> None:
-        km = IOLoopKernelManager(context=zmq.Context.instance())
+        km = IOLoopKernelManager(context=self.context)
         km.load_connection_info(info)  # type: ignore[arg-type]  # a dict of its keys
         self.kernels[kernel_id] = km
 

@@ -77,6 +77,28 @@ async def test_a_run_whose_request_is_too_long_for_a_note_keeps_its_cell(
         client.close()
 
 
+async def test_a_burst_of_outputs_while_runs_keep_coming_is_recorded_whole(
+    jp_fetch, jp_ws_fetch, jp_root_dir, api, branch_app
+):
+    # while runs keep coming the recording process reads iopub every 0.1 s instead of
+    # being woken (tap.py): what the kernel says meanwhile waits in ZeroMQ's queue
+    burst = "from IPython.display import display\nfor i in range(5000):\n    display(i)"
+    path = write_notebook(jp_root_dir, "burst.ipynb", ["pass", burst])
+    client = await LabLikeClient(jp_fetch, jp_ws_fetch, path).start()
+    try:
+        for _ in range(5):
+            await client.execute("pass", cell_id="quick")
+        await client.execute(burst, cell_id="burst")
+        states = await executes(api, path, 6)
+        assert [s["cell_id"] for s in states] == ["quick"] * 5 + ["burst"]
+        code, detail = await api(f"states/{states[-1]['id']}", path=path)
+        assert code == 200
+        shown = [o["data"]["text/plain"] for o in detail["outputs"]]
+        assert shown == [str(i) for i in range(5000)]
+    finally:
+        client.close()
+
+
 async def test_a_recording_process_that_dies_is_started_again_and_recording_goes_on(
     jp_fetch, jp_ws_fetch, jp_root_dir, api, branch_app
 ):
