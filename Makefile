@@ -107,9 +107,10 @@ lint: setup
 	$(BIN)/mypy
 	jlpm lint:check
 
-# The benchmarks: a real server, ipykernel and Chromium; rewrites docs/benchmarks.md.
+# The benchmarks: a real server, ipykernel and Chromium (installed when missing and root);
+# rewrites docs/benchmarks.md.
 BENCH_FLAGS ?=
-bench: setup
+bench: setup chromium
 	$(PY) -m pip install -q -r bench/requirements.txt
 	cd bench && npm ci --no-audit --no-fund --loglevel=error
 	$(PY) -m bench $(BENCH_FLAGS)
