@@ -16,8 +16,8 @@ it. While runs keep coming, the socket is looked at every ``BUSY_POLL``
 seconds instead of waking this process when a run's first message arrives,
 which is when the kernel and the server are busiest; after ``QUIET_POLLS``
 looks find nothing, the socket wakes it again. Runs a browser makes 45 ms
-apart (see bench/overhead.py) then cost this process 1.1 ms of CPU each
-instead of 1.5. Recording is not in a hurry: the writer pauses longer than
+apart (see bench/overhead.py) then cost this process about 1.0 ms of CPU
+each instead of 1.5. Recording is not in a hurry: the writer pauses longer than
 that anyway, and what the kernel says meanwhile waits in ZeroMQ's queue,
 which the recording process leaves unbounded (``recording.Kernels``; with
 ZeroMQ's default a 30,000-message burst lost 5,520 to a look every 6 s).
