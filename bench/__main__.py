@@ -2,8 +2,9 @@
 
 Runs the sections of SPEC's "Bars it must clear" in order (server CPU,
 overhead, size, latency, CLI, panel, writer, backends), writes every number to
-``bench/results/latest.json`` (and a dated copy, ``run-*.json``, which the
-three-run overhead table reads back), and rewrites the generated part of
+``bench/results/latest.json`` (and a dated copy, ``run-*.json``), adds a line
+to ``bench/runs.jsonl`` (the history the three-run tables read: history.py),
+and rewrites the generated part of
 ``docs/benchmarks.md`` and ``docs/benchmarks-latency.png``. Before any
 section the package and the venv are compiled to bytecode (``cli.py``:
 ``compile_bytecode``), since ``PYTHONDONTWRITEBYTECODE`` may be set. ``make
@@ -25,7 +26,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import backends, cli, cpu, kishu_ref, latency, overhead, panel, report, size, writer_limits
+from . import (
+    backends,
+    cli,
+    cpu,
+    history,
+    kishu_ref,
+    latency,
+    overhead,
+    panel,
+    report,
+    size,
+    writer_limits,
+)
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
@@ -141,11 +154,16 @@ def main(argv: list[str] | None = None) -> int:
     previous.write_text(text)
     shutil.copyfile(previous, RESULTS / f"run-{stamp}.json")
     log(f"results: {previous} ({results['total_seconds']:.0f} s)")
+    runs = history.load()
+    if not args.quick:  # the history the three-run tables read: committed with the docs
+        runs.append(history.record(results, runs))
+        history.append(runs[-1])
+        log(f"added to {history.RUNS}")
     if not args.no_docs:
-        written = report.write(results, BENCH.parent / "docs", report.load_runs(RESULTS))
+        written = report.write(results, BENCH.parent / "docs", runs)
         for path in written:
             log(f"wrote {path}")
-    print(report.summary_table(results, report.load_runs(RESULTS)))
+    print(report.summary_table(results, runs))
     return 0
 
 

@@ -2,14 +2,12 @@
 
 Every bar of SPEC's "Bars it must clear" is read from ``latest.json`` by
 ``bars``; the overhead bar, which asks for three consecutive runs, reads the
-earlier runs back from ``bench/results/run-*.json`` (``load_runs``).
+earlier runs from the history (``history.py``: ``bench/runs.jsonl``).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from .stats import ms, size
@@ -153,7 +151,13 @@ def bars(
                 lambda r: (
                     f"{pct(r['overhead'])} ({ms(r['off']['median'])} off, "
                     f"{ms(r['on']['median'])} on; pairs {pct(r['overhead_block_min'])} "
-                    f"to {pct(r['overhead_block_max'])})"
+                    f"to {pct(r['overhead_block_max'])}"
+                    + (
+                        f"; control, off against off: {pct(r['control_overhead'])}"
+                        if "control_overhead" in r
+                        else ""
+                    )
+                    + ")"
                 ),
                 lambda r, limit=limit, earlier=earlier: _within(r["overhead"], limit, earlier),
                 "overhead",
@@ -295,17 +299,6 @@ def summary_table(results: dict[str, Any], runs: list[dict[str, Any]] | None = N
             date = "see the table below"
         lines.append(f"| {bar} | {measured} | {verdict(ok)} | {date} | {short} |")
     return "\n".join(lines)
-
-
-def load_runs(folder: Path) -> list[dict[str, Any]]:
-    """Every ``run-*.json`` in ``folder``, oldest first (unreadable ones skipped)."""
-    runs = []
-    for path in sorted(folder.glob("run-*.json")):
-        try:
-            runs.append(json.loads(path.read_text()))
-        except (OSError, ValueError):
-            continue
-    return runs
 
 
 def three_runs_table(runs: list[dict[str, Any]]) -> str:

@@ -1,14 +1,23 @@
 """1. Overhead: execution round trip with the extension on vs off.
 
-Two real servers (extension on, extension off), one notebook session each, one
+Real servers (extension on, extension off), one notebook session each, one
 ipykernel each, driven over the kernel websocket as JupyterLab drives it. They
 take turns in blocks (on, off, off, on, ...) so drift of the machine hits both
-alike: 20 blocks a side in a full run, so 20 on/off pairs, whose spread is
-reported beside the median, since one pair alone says little here. After every
-block we wait until the "on" server's writer is idle, so no recording work of
-one block lands in the other side's block. Inside a block the
-writer's work for one execution does overlap the next execution: that is the
-cost a user running cells back to back pays.
+alike, and after every block we wait until the "on" server's writer is idle,
+so no recording work of one block lands in the other side's block. Inside a
+block the writer's work for one execution does overlap the next execution:
+that is the cost a user running cells back to back pays.
+
+One pair of servers is not enough here: four identical "off" servers taking
+turns over 24 rounds of 50 trivial runs read medians 9.12, 9.51, 9.84 and
+9.21 ms (2026-12-02), so a server and its kernel can be 8% slower than another
+for the whole of its life, more than the 2% bar. So a full run starts eight
+fresh sets of servers one after the other, each taking three blocks a side (24
+pairs of blocks in all), and pools their runs; each set's own overhead is
+kept, to show the spread. Each set also has a **control**: a second "off"
+server, run in turn with the others in the bar's variant, compared with the
+first "off" exactly as "on" is: what this machine reads as overhead when
+there is none.
 
 Two cells: a trivial one (``pass``), and one printing 100,000 lines (each run
 prints a different first line, as real logs differ, so nothing is deduplicated).
@@ -41,6 +50,9 @@ TRIVIAL = "pass"
 PRINT_100K = "import time\nprint('run', time.time())\nfor i in range(100_000):\n    print(i)"
 NOTEBOOK = "overhead.ipynb"
 PACE = 0.1  # seconds between runs in the paced variant: a person, not Run All
+SETS = 8  # fresh sets of servers a full run (--quick: 2)
+BLOCKS_PER_SET = 3  # blocks a side in each set: 24 pairs of blocks in all
+SIDES = ("on", "off", "control")  # control: a second "off" server, for the bar's variant
 
 
 def quickack(kernel: Kernel, on: bool) -> None:
@@ -103,38 +115,82 @@ async def run_block(
     }
 
 
-async def compare(
+def order(sides: tuple[str, ...], block: int) -> tuple[str, ...]:
+    """The sides' turn order in ``block``: rotated, and reversed every other block."""
+    k = block % len(sides)
+    turn = sides[k:] + sides[:k]
+    return turn if block % 2 == 0 else turn[::-1]
+
+
+async def run_blocks(
     kernels: dict[str, tuple[Server, Kernel]],
+    sides: tuple[str, ...],
     code: str,
     cell_id: str,
     blocks: int,
     per_block: int,
     pause: float = 0.0,
-) -> dict[str, Any]:
-    """Interleaved blocks on both servers; medians, block ranges and the overhead ratio."""
-    runs: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
+) -> dict[str, list[dict[str, Any]]]:
+    """``blocks`` blocks of ``per_block`` runs on each side, the sides taking turns."""
+    runs: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
     for b in range(blocks):
-        order = ("on", "off") if b % 2 == 0 else ("off", "on")
-        for side in order:
+        for side in order(sides, b):
             server, kernel = kernels[side]
             runs[side].append(await run_block(server, kernel, code, cell_id, per_block, pause))
-    result: dict[str, Any] = {"blocks": blocks, "per_block": per_block, "pause": pause}
-    for side, block_runs in runs.items():
-        all_times = [t for r in block_runs for t in r["times"]]
-        block_medians = [median(r["times"]) for r in block_runs]
+    return runs
+
+
+def ratio(on: list[float], off: list[float]) -> float:
+    return median(on) / median(off) - 1
+
+
+def summarize(
+    sets: list[dict[str, list[dict[str, Any]]]], per_block: int, pause: float
+) -> dict[str, Any]:
+    """Medians, block ranges and the overhead ratio over every set of servers.
+
+    ``sets``: each fresh set's block runs by side ("on", "off" and, for the
+    bar's variant, "control": a second "off" server, run the same way).
+    """
+    runs = {side: [r for s in sets for r in s[side]] for side in sets[0]}
+    times = {side: [t for r in block_runs for t in r["times"]] for side, block_runs in runs.items()}
+    result: dict[str, Any] = {
+        "blocks": len(runs["on"]),
+        "per_block": per_block,
+        "pause": pause,
+        "sets": len(sets),
+    }
+    for side in ("on", "off"):
+        block_medians = [median(r["times"]) for r in runs[side]]
         result[side] = {
-            "median": median(all_times),
+            "median": median(times[side]),
             "block_median_min": min(block_medians),
             "block_median_max": max(block_medians),
-            "all": summary(all_times),
-            "server_cpu_per_exec": median([r["server_cpu"] for r in block_runs]),
-            "kernel_cpu_per_exec": median([r["kernel_cpu"] for r in block_runs]),
+            "all": summary(times[side]),
+            "server_cpu_per_exec": median([r["server_cpu"] for r in runs[side]]),
+            "kernel_cpu_per_exec": median([r["kernel_cpu"] for r in runs[side]]),
         }
     pair_ratios = [
         median(a["times"]) / median(b["times"]) - 1
         for a, b in zip(runs["on"], runs["off"], strict=True)
     ]
-    result["overhead"] = result["on"]["median"] / result["off"]["median"] - 1
+    result["overhead"] = ratio(times["on"], times["off"])
+    # each fresh set alone: how far one pair of servers strays from another
+    result["set_overheads"] = [
+        ratio([t for r in s["on"] for t in r["times"]], [t for r in s["off"] for t in r["times"]])
+        for s in sets
+    ]
+    if "control" in runs:
+        # the same comparison between two "off" servers: what this machine reads as
+        # overhead when there is none
+        result["control_overhead"] = ratio(times["control"], times["off"])
+        result["control_set_overheads"] = [
+            ratio(
+                [t for r in s["control"] for t in r["times"]],
+                [t for r in s["off"] for t in r["times"]],
+            )
+            for s in sets
+        ]
     result["overhead_block_min"] = min(pair_ratios)
     result["overhead_block_max"] = max(pair_ratios)
     # the spread of the pairs: on a shared 2-core machine one pair says little
@@ -148,14 +204,13 @@ async def compare(
     return result
 
 
-async def measure(quick: bool, log: Any) -> dict[str, Any]:
-    blocks = 6 if quick else 20
-    trivial_n = 25 if quick else 50
-    print_blocks, print_n = (4, 2) if quick else (20, 2)
-    servers = {"on": Server("on", branch=True), "off": Server("off", branch=False)}
+async def start_set(n: int) -> dict[str, tuple[Server, Kernel]]:
+    """A fresh set of servers (on, off, control), each with its kernel, warmed up."""
     kernels: dict[str, tuple[Server, Kernel]] = {}
     try:
-        for side, server in servers.items():
+        for side in SIDES:
+            server = Server(f"{side}{n}", branch=side == "on")
+            kernels[side] = (server, None)  # type: ignore[assignment]  # stopped if start fails
             server.start()
             server.write_notebook(NOTEBOOK, {"trivial": TRIVIAL, "print100k": PRINT_100K})
             kernels[side] = (server, await Kernel(server, NOTEBOOK).start())
@@ -164,28 +219,56 @@ async def measure(quick: bool, log: Any) -> dict[str, Any]:
                 await kernel.execute(TRIVIAL, "trivial")
             await kernel.execute(PRINT_100K, "print100k")
             await wait_quiet(server)
-        result: dict[str, Any] = {}
-        variants = (
-            ("trivial_quickack", True, 0.0, trivial_n),
-            ("trivial_browser_tcp", False, 0.0, trivial_n),
-            ("trivial_paced", True, PACE, trivial_n // 2),
-        )
-        for variant, ack, pause, n in variants:
-            for _, kernel in kernels.values():
-                quickack(kernel, ack)
-            log(f"  {variant}: {blocks} blocks x {n} runs per server")
-            result[variant] = await compare(kernels, TRIVIAL, "trivial", blocks, n, pause)
-        for _, kernel in kernels.values():
-            quickack(kernel, True)
-        log(f"  print_100k: {print_blocks} blocks x {print_n} runs per server")
-        result["print_100k"] = await compare(
-            kernels, PRINT_100K, "print100k", print_blocks, print_n
-        )
-        info = await asyncio.to_thread(servers["on"].get, "jupyter-branch/api/info")
-        result["recorded_states"] = info["store"]["states"]
-        return result
-    finally:
-        for _, kernel in kernels.values():
+        return kernels
+    except BaseException:
+        stop_set(kernels)
+        raise
+
+
+def stop_set(kernels: dict[str, tuple[Server, Kernel]]) -> None:
+    for server, kernel in kernels.values():
+        if kernel is not None:
             kernel.close()
-        for server in servers.values():
-            server.stop()
+        server.stop()
+
+
+async def measure(quick: bool, log: Any) -> dict[str, Any]:
+    sets = 2 if quick else SETS
+    blocks = 3 if quick else BLOCKS_PER_SET
+    trivial_n = 25 if quick else 50
+    print_blocks, print_n = (2, 2) if quick else (BLOCKS_PER_SET, 2)
+    variants = (
+        ("trivial_quickack", True, 0.0, trivial_n, SIDES),
+        ("trivial_browser_tcp", False, 0.0, trivial_n, ("on", "off")),
+        ("trivial_paced", True, PACE, trivial_n // 2, ("on", "off")),
+    )
+    collected: dict[str, list[dict[str, list[dict[str, Any]]]]] = {}
+    recorded = 0
+    for n in range(sets):
+        log(f"  set {n + 1} of {sets}: fresh servers (on, off, control)")
+        kernels = await start_set(n)
+        try:
+            for variant, ack, pause, runs, sides in variants:
+                for _, kernel in kernels.values():
+                    quickack(kernel, ack)
+                log(f"    {variant}: {blocks} blocks x {runs} runs per server")
+                collected.setdefault(variant, []).append(
+                    await run_blocks(kernels, sides, TRIVIAL, "trivial", blocks, runs, pause)
+                )
+            for _, kernel in kernels.values():
+                quickack(kernel, True)
+            log(f"    print_100k: {print_blocks} blocks x {print_n} runs per server")
+            collected.setdefault("print_100k", []).append(
+                await run_blocks(
+                    kernels, ("on", "off"), PRINT_100K, "print100k", print_blocks, print_n
+                )
+            )
+            info = await asyncio.to_thread(kernels["on"][0].get, "jupyter-branch/api/info")
+            recorded += info["store"]["states"]
+        finally:
+            stop_set(kernels)
+    result: dict[str, Any] = {"recorded_states": recorded}
+    for variant, _, pause, runs, _ in variants:
+        result[variant] = summarize(collected[variant], runs, pause)
+    result["print_100k"] = summarize(collected["print_100k"], print_n, 0.0)
+    return result

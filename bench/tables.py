@@ -55,6 +55,21 @@ def overhead_table(ov: dict[str, Any]) -> str:
         "pair is one block on and the block off beside it: its ratio, over all pairs, shows "
         "how far one comparison can stray on this machine.",
     ]
+    trivial = ov.get("trivial_quickack") or {}
+    if "set_overheads" in trivial:
+        each = ", ".join(pct(v) for v in trivial["set_overheads"])
+        lines += [
+            "",
+            f"Fresh sets of servers: {trivial['sets']}, their runs pooled. The bar's cell in "
+            f"each set alone: {each}.",
+        ]
+        if "control_overhead" in trivial:
+            each = ", ".join(pct(v) for v in trivial["control_set_overheads"])
+            lines[-1] += (
+                ' **Control**, a second "off" server against the first, timed the same '
+                f"way: {pct(trivial['control_overhead'])} (each set: {each}): what this "
+                "machine reads as overhead where there is none."
+            )
     return "\n".join(lines)
 
 
