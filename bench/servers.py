@@ -179,7 +179,8 @@ class Server:
         assert self.proc is not None
         return int(psutil.Process(self.proc.pid).memory_info().rss)
 
-    def kernel_pids(self) -> list[int]:
+    def child_pids(self) -> list[int]:
+        """Every process the server started: its kernels and its recording process."""
         if self.proc is None:
             return []
         try:
@@ -187,13 +188,22 @@ class Server:
         except psutil.NoSuchProcess:
             return []
 
+    def kernel_pids(self) -> list[int]:
+        """The server's kernels (not jupyter-branch's recording process)."""
+        pids = []
+        for pid in self.child_pids():
+            with contextlib.suppress(psutil.Error):
+                if "jupyter_branch.recording" not in " ".join(psutil.Process(pid).cmdline()):
+                    pids.append(pid)
+        return pids
+
     def stop(self, keep: bool = False) -> None:
         """Stop the server (SIGTERM: it shuts its kernels down), then whatever it left.
 
         Only processes this server started are signalled, each by its id.
         """
         if self.proc is not None and self.proc.poll() is None:
-            children = self.kernel_pids()
+            children = self.child_pids()
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(20)
