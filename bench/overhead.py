@@ -2,8 +2,10 @@
 
 Real servers (extension on, extension off), one notebook session each, one
 ipykernel each, driven over the kernel websocket as JupyterLab drives it. They
-take turns in blocks (on, off, off, on, ...) so drift of the machine hits both
-alike, and after every block we wait until the "on" server's writer is idle,
+take turns in blocks, the order rotated a block (on, off, control; off,
+control, on; ...: each side first, second and last alike, and the sets start
+their servers in rotated order too) so drift of the machine hits all alike,
+and after every block we wait until the "on" server's writer is idle,
 so no recording work of one block lands in the other side's block. Inside a
 block the writer's work for one execution does overlap the next execution:
 that is the cost a user running cells back to back pays.
@@ -115,11 +117,12 @@ async def run_block(
     }
 
 
-def order(sides: tuple[str, ...], block: int) -> tuple[str, ...]:
-    """The sides' turn order in ``block``: rotated, and reversed every other block."""
-    k = block % len(sides)
-    turn = sides[k:] + sides[:k]
-    return turn if block % 2 == 0 else turn[::-1]
+def order(sides: tuple[str, ...], turn: int) -> tuple[str, ...]:
+    """The sides in turn ``turn``: rotated one place a turn, so over ``len(sides)``
+    turns each side goes first, second, ... once (a set's blocks, and the order
+    of its servers' start)."""
+    k = turn % len(sides)
+    return sides[k:] + sides[:k]
 
 
 async def run_blocks(
@@ -130,11 +133,13 @@ async def run_blocks(
     blocks: int,
     per_block: int,
     pause: float = 0.0,
+    first: int = 0,
 ) -> dict[str, list[dict[str, Any]]]:
-    """``blocks`` blocks of ``per_block`` runs on each side, the sides taking turns."""
+    """``blocks`` blocks of ``per_block`` runs on each side, the sides taking turns
+    (block ``b`` in ``order(sides, first + b)``)."""
     runs: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
     for b in range(blocks):
-        for side in order(sides, b):
+        for side in order(sides, first + b):
             server, kernel = kernels[side]
             runs[side].append(await run_block(server, kernel, code, cell_id, per_block, pause))
     return runs
@@ -208,7 +213,7 @@ async def start_set(n: int) -> dict[str, tuple[Server, Kernel]]:
     """A fresh set of servers (on, off, control), each with its kernel, warmed up."""
     kernels: dict[str, tuple[Server, Kernel]] = {}
     try:
-        for side in SIDES:
+        for side in order(SIDES, n):  # none is always the first started
             server = Server(f"{side}{n}", branch=side == "on")
             kernels[side] = (server, None)  # type: ignore[assignment]  # stopped if start fails
             server.start()
@@ -253,14 +258,14 @@ async def measure(quick: bool, log: Any) -> dict[str, Any]:
                     quickack(kernel, ack)
                 log(f"    {variant}: {blocks} blocks x {runs} runs per server")
                 collected.setdefault(variant, []).append(
-                    await run_blocks(kernels, sides, TRIVIAL, "trivial", blocks, runs, pause)
+                    await run_blocks(kernels, sides, TRIVIAL, "trivial", blocks, runs, pause, n)
                 )
             for _, kernel in kernels.values():
                 quickack(kernel, True)
             log(f"    print_100k: {print_blocks} blocks x {print_n} runs per server")
             collected.setdefault("print_100k", []).append(
                 await run_blocks(
-                    kernels, ("on", "off"), PRINT_100K, "print100k", print_blocks, print_n
+                    kernels, ("on", "off"), PRINT_100K, "print100k", print_blocks, print_n, 0.0, n
                 )
             )
             info = await asyncio.to_thread(kernels["on"][0].get, "jupyter-branch/api/info")
