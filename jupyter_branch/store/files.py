@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
@@ -30,7 +31,12 @@ log = logging.getLogger("jupyter_branch")
 
 def read_notebook_file(abs_path: str) -> dict[str, Any] | None:
     """Return the notebook file as nbformat 4 data, or None if absent or unreadable."""
-    import nbformat  # slow to import: the command line never needs it here
+    if not os.path.isfile(abs_path):  # a new notebook, not saved yet: the common case
+        return None
+    # slow to import (two to three seconds on a busy 2-core machine: its jsonschema
+    # builds a grammar), and the first write of a recording process waits for it: only
+    # for a file that is there. The command line never needs it here.
+    import nbformat
 
     try:
         return dict(nbformat.read(abs_path, as_version=4))
