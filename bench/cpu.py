@@ -82,7 +82,7 @@ import psutil
 
 from .lab_client import Kernel, OutputModel
 from .overhead import quickack
-from .servers import Server
+from .servers import Server, is_recording
 from .stats import median
 
 NOTEBOOK = "cpu.ipynb"
@@ -144,11 +144,7 @@ def sched_times(pid: int) -> dict[int, float]:
 
 def recording_pid(pid: int) -> int | None:
     """The server's recording process (jupyter-branch's default), if it has one."""
-    for child in psutil.Process(pid).children():
-        with contextlib.suppress(psutil.Error):
-            if "jupyter_branch.recording" in " ".join(child.cmdline()):
-                return int(child.pid)
-    return None
+    return next((c.pid for c in psutil.Process(pid).children() if is_recording(c.pid)), None)
 
 
 async def info(server: Server) -> dict[str, Any]:

@@ -149,6 +149,11 @@ def ratio(on: list[float], off: list[float]) -> float:
     return median(on) / median(off) - 1
 
 
+def all_times(block_runs: list[dict[str, Any]]) -> list[float]:
+    """Every run's time in ``block_runs``, blocks one after the other."""
+    return [t for r in block_runs for t in r["times"]]
+
+
 def summarize(
     sets: list[dict[str, list[dict[str, Any]]]], per_block: int, pause: float
 ) -> dict[str, Any]:
@@ -158,7 +163,7 @@ def summarize(
     bar's variant, "control": a second "off" server, run the same way).
     """
     runs = {side: [r for s in sets for r in s[side]] for side in sets[0]}
-    times = {side: [t for r in block_runs for t in r["times"]] for side, block_runs in runs.items()}
+    times = {side: all_times(block_runs) for side, block_runs in runs.items()}
     result: dict[str, Any] = {
         "blocks": len(runs["on"]),
         "per_block": per_block,
@@ -176,25 +181,17 @@ def summarize(
             "kernel_cpu_per_exec": median([r["kernel_cpu"] for r in runs[side]]),
         }
     pair_ratios = [
-        median(a["times"]) / median(b["times"]) - 1
-        for a, b in zip(runs["on"], runs["off"], strict=True)
+        ratio(a["times"], b["times"]) for a, b in zip(runs["on"], runs["off"], strict=True)
     ]
     result["overhead"] = ratio(times["on"], times["off"])
     # each fresh set alone: how far one pair of servers strays from another
-    result["set_overheads"] = [
-        ratio([t for r in s["on"] for t in r["times"]], [t for r in s["off"] for t in r["times"]])
-        for s in sets
-    ]
+    result["set_overheads"] = [ratio(all_times(s["on"]), all_times(s["off"])) for s in sets]
     if "control" in runs:
         # the same comparison between two "off" servers: what this machine reads as
         # overhead when there is none
         result["control_overhead"] = ratio(times["control"], times["off"])
         result["control_set_overheads"] = [
-            ratio(
-                [t for r in s["control"] for t in r["times"]],
-                [t for r in s["off"] for t in r["times"]],
-            )
-            for s in sets
+            ratio(all_times(s["control"]), all_times(s["off"])) for s in sets
         ]
     result["overhead_block_min"] = min(pair_ratios)
     result["overhead_block_max"] = max(pair_ratios)

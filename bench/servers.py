@@ -49,6 +49,14 @@ def free_port() -> int:
     raise RuntimeError("no free port for a benchmark server")
 
 
+def is_recording(pid: int) -> bool | None:
+    """Whether ``pid`` is jupyter-branch's recording process (None: it is gone)."""
+    try:
+        return "jupyter_branch.recording" in " ".join(psutil.Process(pid).cmdline())
+    except psutil.Error:
+        return None
+
+
 class Server:
     """One Jupyter server process and its private folders."""
 
@@ -190,12 +198,7 @@ class Server:
 
     def kernel_pids(self) -> list[int]:
         """The server's kernels (not jupyter-branch's recording process)."""
-        pids = []
-        for pid in self.child_pids():
-            with contextlib.suppress(psutil.Error):
-                if "jupyter_branch.recording" not in " ".join(psutil.Process(pid).cmdline()):
-                    pids.append(pid)
-        return pids
+        return [pid for pid in self.child_pids() if is_recording(pid) is False]
 
     def stop(self, keep: bool = False) -> None:
         """Stop the server (SIGTERM: it shuts its kernels down), then whatever it left.
