@@ -42,30 +42,59 @@ def status_file(pid: int | None = None) -> Path:
 
 _written: dict[str, Any] | None = None  # what this process wrote last
 
+BACKLOG_SECONDS = 10.0  # how old a shown backlog may be while writes keep waiting
 
-def write_status(state: dict[str, Any]) -> None:
-    """Write this server's status atomically, if it changed (``updated``: when it
-    last did); errors are ignored (it is advisory)."""
+
+class ShownBacklog:
+    """The number of writes waiting that a status file shows, at most ``BACKLOG_SECONDS`` old.
+
+    While runs are being recorded the backlog changes with every commit (from 0
+    and back to it), and a file showing each new number would be rewritten every
+    time it is looked at. What a reader needs is whether writes keep waiting and
+    roughly how many; a store that fails says so at once (its ``problem``).
+    """
+
+    def __init__(self) -> None:
+        self.shown = 0
+        self.since = -BACKLOG_SECONDS
+
+    def show(self, backlog: int, now: float) -> int:
+        """Return the number to show for ``backlog`` at ``now`` (monotonic seconds)."""
+        if backlog != self.shown and now - self.since >= BACKLOG_SECONDS:
+            self.shown, self.since = backlog, now
+        return self.shown
+
+
+def write_status(state: dict[str, Any], path: Path | None = None) -> None:
+    """Write this server's status atomically to ``path`` (``status_file()`` if None: a
+    server passes it, worked out once), if it changed (``updated``: when it last
+    did); errors are ignored (it is advisory)."""
     global _written
-    path = status_file()
+    path = path or status_file()
     if state == _written and path.exists():
         return  # a server at rest, or busy recording, rewrites nothing every 2 s
+    shown = state
+    if isinstance(state.get("url"), str):
+        shown = {**state, "url": masked_url(state["url"])}
+    data = json.dumps({**shown, "pid": os.getpid(), "updated": time.time()}).encode()
+    tmp = path.with_suffix(".tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        if isinstance(state.get("url"), str):
-            state = {**state, "url": masked_url(state["url"])}
-        tmp.write_text(json.dumps({**state, "pid": os.getpid(), "updated": time.time()}))
-        os.chmod(tmp, 0o600)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        except FileNotFoundError:  # the first write: no runtime folder yet
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.replace(tmp, path)
         _written = dict(state)
     except OSError:
         pass
 
 
-def remove_status() -> None:
+def remove_status(path: Path | None = None) -> None:
     with contextlib.suppress(OSError):
-        status_file().unlink()
+        (path or status_file()).unlink()
 
 
 def _alive(pid: int) -> bool:

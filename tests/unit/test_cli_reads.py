@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from jupyter_branch.cli import main
-from jupyter_branch.status import write_status
+from jupyter_branch.status import BACKLOG_SECONDS, ShownBacklog, write_status
 from jupyter_branch.store import lite, migrations
 from jupyter_branch.store.schema import MIGRATIONS, Migration
 
@@ -180,6 +180,17 @@ def test_the_status_file_is_written_when_the_status_changes(monkeypatch, tmp_pat
     path.unlink()
     write_status({"url": "sqlite:///h.sqlite", "backlog": 0})
     assert path.exists(), "gone (removed by hand): written again"
+
+
+def test_the_backlog_a_status_file_shows_changes_at_most_every_few_seconds():
+    shown = ShownBacklog()
+    assert shown.show(3, 100.0) == 3, "the first is shown at once"
+    assert shown.show(0, 101.0) == 3, "a backlog moving every commit waits"
+    assert shown.show(7, 102.0) == 3
+    assert shown.show(5, 100.0 + BACKLOG_SECONDS) == 5, "until the shown one is old"
+    assert shown.show(0, 111.0) == 5
+    assert shown.show(0, 110.0 + BACKLOG_SECONDS) == 0, "at rest: 0 in the end"
+    assert shown.show(0, 200.0) == 0
 
 
 def test_the_status_file_and_info_never_show_a_password(recorded, capsys, monkeypatch, tmp_path):
