@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("jupyter_branch")
 
 HOLD_AT_MOST = 5.0  # seconds an execute request may wait for our subscription to join
+_UNREAD = object()  # a connection's user, not read yet
 
 
 def _first_arg(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -48,7 +49,7 @@ def wrap_connection_class(base: type, recorder: Recorder | RecorderLink) -> type
     on to ``base``'s own, whatever its signature: a class without ``prepare``
     (jupyter-server-documents) stays without one.
     """
-    overrides: dict[str, Any] = {"_jupyter_branch_wraps": base, "_held": None}
+    overrides: dict[str, Any] = {"_jupyter_branch_wraps": base, "_held": None, "_user": _UNREAD}
 
     def watch(self: Any) -> None:
         try:
@@ -84,21 +85,29 @@ def wrap_connection_class(base: type, recorder: Recorder | RecorderLink) -> type
 
     if callable(getattr(base, "handle_incoming_message", None)):
 
-        def note(self: Any, message: Any) -> None:
+        def user(self: Any) -> str | None:
+            """The websocket's user, read once: it is the same for the connection's life."""
+            name = self._user
+            if name is _UNREAD:
+                handler = getattr(self, "websocket_handler", None)
+                name = user_name(handler)
+                if handler is not None:
+                    self._user = name
+            return name  # type: ignore[no-any-return]
+
+        def note(self: Any, message: Any, kernel_id: str) -> None:
             """Hand ``message`` to the recorder, unread, if it may be an execute request."""
             try:
                 frame = may_be_execute_request(message)
                 if frame is not None:
-                    user = user_name(getattr(self, "websocket_handler", None))
-                    recorder.note_frame(frame, self.kernel_id, user)
+                    recorder.note_frame(frame, kernel_id, user(self))
             except Exception as err:
                 log.debug("jupyter-branch: could not note an incoming kernel message: %s", err)
 
-        def note_now(self: Any, message: Any) -> bool:
+        def note_now(self: Any, message: Any, kernel_id: str) -> bool:
             """Read ``message`` here and tell the recorder; True if it is an execute request."""
             try:
-                user = user_name(getattr(self, "websocket_handler", None))
-                found = read_noted(message, self.kernel_id, user)
+                found = read_noted(message, kernel_id, user(self))
                 if found is None:
                     return False
                 recorder.note_request(*found)
@@ -112,8 +121,9 @@ def wrap_connection_class(base: type, recorder: Recorder | RecorderLink) -> type
                 self._held.append((args, kwargs))
                 return None
             message = _first_arg(args, kwargs)
-            if recorder.joining(self.kernel_id):
-                if note_now(self, message):
+            kernel_id = self.kernel_id  # a property of the base class: read once
+            if recorder.joining(kernel_id):
+                if note_now(self, message, kernel_id):
                     # our iopub subscription is (re)joining: a few ms after a start or
                     # restart. Hold the execution so none of its output is missed.
                     self._held = [(args, kwargs)]
@@ -123,7 +133,7 @@ def wrap_connection_class(base: type, recorder: Recorder | RecorderLink) -> type
             # noted before the kernel has it, so the note is there when the run's
             # messages are read (tap.py); noting costs the run a substring search
             # and, for an execute request, a datagram: the recorder reads it
-            note(self, message)
+            note(self, message, kernel_id)
             return base.handle_incoming_message(self, *args, **kwargs)  # type: ignore[attr-defined]
 
         async def _release(self: Any) -> None:
