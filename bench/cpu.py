@@ -40,12 +40,15 @@ is counted all the same, since each server is read from the window's start
 to its end.
 
 A window ends when its last execution is done and, with the extension on,
-when the writer has recorded it: ``GET jupyter-branch/api/info`` is polled
-until the writer's backlog is 0 and the store holds an execute state for
-every execution (counted in the SQLite file by the bench, read-only). Those
-polls are the bench's own requests, not recording's work: each one's CPU is
-measured after the window (10 more polls) and taken off. The MB are the bytes
-of stream text the client received (10^6 bytes to a MB); extra per MB is the
+when the writer has recorded it: the bench reads the SQLite file (read-only,
+which costs the server nothing) until it holds an execute state for every
+execution and no running one, then lets ``LAND`` seconds pass on both servers
+(what a commit tells the server, and any other message in flight, lands in the
+window). Until 2026-12-02 the bench asked ``GET jupyter-branch/api/info``
+every 0.1 s instead, and took each poll's CPU off as measured at rest after
+the window: a poll cost more while the machine was busy, so a flood's window
+(9 to 15 polls) kept some of the bench's own work. The MB are the bytes of
+stream text the client received (10^6 bytes to a MB); extra per MB is the
 extra CPU of a printing run over its MB (a trivial run's extra included).
 
 The CPU times psutil reads from ``/proc/<pid>/stat`` come in 10 ms ticks:
@@ -93,7 +96,8 @@ TRIVIAL_RUNS = 240
 FLOOD_RUNS = 9
 WARMUP = 20
 PACE = 0.1  # seconds between runs, as a person runs cells: each is recorded on its own
-POLL = 0.1  # seconds between GET info polls while the writer settles
+POLL = 0.1  # seconds between looks at the store while the writer settles
+LAND = 0.3  # seconds for what a commit tells the server to land in the window
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")  # /proc/<pid>/stat's unit of CPU time
 PACED_RUNS = 120
 # name, code, cell, runs a server, pause between runs, quick ACK, runs a turn
@@ -147,38 +151,36 @@ def recording_pid(pid: int) -> int | None:
     return next((c.pid for c in psutil.Process(pid).children() if is_recording(c.pid)), None)
 
 
-async def info(server: Server) -> dict[str, Any]:
-    return dict(await asyncio.to_thread(server.get, "jupyter-branch/api/info"))
+def recorded(server: Server) -> tuple[int, int]:
+    """(execute states, running executions) in the server's store, read from the file."""
+    if not server.store_path.exists():
+        return 0, 0
+    with contextlib.closing(
+        sqlite3.connect(f"file:{server.store_path}?mode=ro", uri=True, timeout=30)
+    ) as conn:
+        states = conn.execute("SELECT count(*) FROM states WHERE event = 'execute'").fetchone()
+        running = conn.execute("SELECT count(*) FROM running").fetchone()
+        return int(states[0]), int(running[0])
 
 
 def executions_recorded(server: Server) -> int:
     """Execute states in the server's store, read from the file (costs the server nothing)."""
-    if not server.store_path.exists():
-        return 0
-    with contextlib.closing(
-        sqlite3.connect(f"file:{server.store_path}?mode=ro", uri=True, timeout=30)
-    ) as conn:
-        return int(
-            conn.execute("SELECT count(*) FROM states WHERE event = 'execute'").fetchone()[0]
-        )
+    return recorded(server)[0]
 
 
-async def settle(server: Server, executions: int, timeout: float = 120) -> int:
-    """Poll GET info until the writer's backlog is 0 with ``executions`` execute states
-    in the store. Returns how many polls it took (0 with the extension off: there is
-    nothing to wait for)."""
-    if not server.branch:
-        return 0
-    deadline = time.monotonic() + timeout
-    polls = 0
-    while True:
-        answer = await info(server)
-        polls += 1
-        if answer["writer"]["backlog"] == 0 and executions_recorded(server) >= executions:
-            return polls
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the writer did not settle: {answer['writer']}")
-        await asyncio.sleep(POLL)
+async def settle(server: Server, executions: int, timeout: float = 120) -> None:
+    """Wait until the store holds ``executions`` execute states and none running (the
+    file is read, the server is not asked), then ``LAND`` seconds more."""
+    if server.branch:
+        deadline = time.monotonic() + timeout
+        while True:
+            states, running = await asyncio.to_thread(recorded, server)
+            if states >= executions and running == 0:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the writer did not settle: {states} states, {running} running")
+            await asyncio.sleep(POLL)
+    await asyncio.sleep(LAND)  # a fixed span on both sides, measured: not a wait
 
 
 class Probe:
@@ -198,18 +200,6 @@ class Probe:
             "sched": sched_times(self.pid),
             "recording": cpu_times(self.recording)[0] if self.recording else 0.0,
         }
-
-
-async def poll_cost(server: Server) -> tuple[float, float]:
-    """CPU seconds (ticks, schedstat) one ``GET info`` costs the server: the bench's own."""
-    if not server.branch:
-        return 0.0, 0.0
-    assert server.proc is not None
-    pid = server.proc.pid
-    before, before_sched = cpu_times(pid)[0], sum(sched_times(pid).values())
-    for _ in range(10):
-        await info(server)
-    return (cpu_times(pid)[0] - before) / 10, (sum(sched_times(pid).values()) - before_sched) / 10
 
 
 async def window(
@@ -246,7 +236,8 @@ async def window(
                 await kernel.execute(code, cell_id, counted[side])
                 if pause:
                     await asyncio.sleep(pause)  # the workload's pace (a person), not a wait
-    polls = {side: await settle(server, expected[side]) for side, (server, _) in pair.items()}
+    for side, (server, _) in pair.items():
+        await settle(server, expected[side])
     end = {side: probe.read() for side, probe in probes.items()}
     wall = time.perf_counter() - t0
     tail_start = time.perf_counter()
@@ -254,14 +245,10 @@ async def window(
     tail_wall = time.perf_counter() - tail_start
     tail = {side: probe.read()["total"] - end[side]["total"] for side, probe in probes.items()}
     out = {}
-    for side, (server, _) in pair.items():
+    for side in pair:
         a, b = start[side], end[side]
-        cost, cost_sched = await poll_cost(server)
-        cpu = b["total"] - a["total"] - polls[side] * cost
-        sched = (
-            sum(b["sched"][t] - a["sched"].get(t, 0.0) for t in b["sched"])
-            - polls[side] * cost_sched
-        )
+        cpu = b["total"] - a["total"]
+        sched = sum(b["sched"][t] - a["sched"].get(t, 0.0) for t in b["sched"])
         out[side] = {
             "runs": n,
             "pause": pause,
@@ -271,14 +258,12 @@ async def window(
             "cpu_ms_per_run": cpu * 1000 / n,
             "sched_ms_per_run": sched * 1000 / n,
             "threads_ended": len(set(a["sched"]) - set(b["sched"])),
-            "main_thread_ms_per_run": (b["main"] - a["main"] - polls[side] * cost) * 1000 / n,
+            "main_thread_ms_per_run": (b["main"] - a["main"]) * 1000 / n,
             "other_threads_ms_per_run": (b["total"] - a["total"] - (b["main"] - a["main"]))
             * 1000
             / n,
             # the recording process's CPU: not the server's, but the machine's all the same
             "recording_ms_per_run": (b["recording"] - a["recording"]) * 1000 / n,
-            "polls": polls[side],
-            "poll_cpu_ms": cost * 1000,
             "wall_seconds": wall,
             "tail_cpu_ms_per_s": tail[side] * 1000 / tail_wall,
             "stream_bytes": counted[side].bytes,
@@ -322,9 +307,7 @@ async def one_pair(first: str, log: Any) -> dict[str, Any]:
             log(
                 f"  {side:3}: "
                 + ", ".join(f"{k} {w[side]['cpu_ms_per_run']:.2f} ms" for k, w in windows.items())
-                + f" per run (idle {idle[side]:.1f} ms/s; polls "
-                + "+".join(str(w[side]["polls"]) for w in windows.values())
-                + f" at {windows['trivial'][side]['poll_cpu_ms']:.1f} ms)"
+                + f" per run (idle {idle[side]:.1f} ms/s)"
             )
         return got
     finally:

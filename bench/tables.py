@@ -162,13 +162,6 @@ def cpu_table(c: dict[str, Any]) -> str:
             f"{r['on'][k]['tail_cpu_ms_per_s']:.1f}" for k in (*dict(windows), "flood")
         ),
     )
-    row(
-        "on, `GET info` polls while the writer settled (each window), CPU of one, taken off",
-        lambda r: (
-            " + ".join(str(r["on"][k]["polls"]) for k in (*dict(windows), "flood"))
-            + f", {r['on']['trivial']['poll_cpu_ms']:.2f} ms"
-        ),
-    )
     lines += [
         "",
         f"Extra per trivial run: **{c['extra_ms_per_trivial']:+.2f} ms** as a browser's "
