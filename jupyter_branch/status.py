@@ -85,6 +85,7 @@ def write_status(state: dict[str, Any], path: Path | None = None) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(fd, 0o600)  # a leftover file keeps its mode through O_CREAT
             f.write(data)
         os.replace(tmp, path)
         _written = dict(state)
