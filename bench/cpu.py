@@ -97,7 +97,9 @@ FLOOD_RUNS = 9
 WARMUP = 20
 PACE = 0.1  # seconds between runs, as a person runs cells: each is recorded on its own
 POLL = 0.1  # seconds between looks at the store while the writer settles
-LAND = 0.3  # seconds for what a commit tells the server to land in the window
+# seconds for what a commit tells the server (its changes, the writer's stats, sent
+# once a second at most) to land in the window, on both servers alike
+LAND = 1.0
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")  # /proc/<pid>/stat's unit of CPU time
 PACED_RUNS = 120
 # name, code, cell, runs a server, pause between runs, quick ACK, runs a turn
