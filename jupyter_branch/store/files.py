@@ -36,21 +36,33 @@ def read_notebook_file(abs_path: str) -> dict[str, Any] | None:
     it (``_as_read``), without nbformat: importing it takes 1.5 to 3.5 s on this
     machine (its jsonschema builds a grammar), and a recording process's first
     write of a notebook waited for that, so a kill -9 in those seconds lost its
-    runs. Older versions are converted by nbformat.
+    runs. Older versions, and any file whose shape surprises ``_as_read``, are
+    read by nbformat itself.
     """
     if not os.path.isfile(abs_path):  # a new notebook, not saved yet: the common case
         return None
     try:
         with open(abs_path, encoding="utf-8") as f:
             nb = json.load(f)
-        if isinstance(nb, dict) and nb.get("nbformat") == 4:
-            return _as_read(nb)
     except FileNotFoundError:
         return None
-    except Exception as err:
+    except (OSError, ValueError) as err:  # not UTF-8 JSON: nbformat fails on it too
         log.warning("jupyter-branch: could not read %s as a notebook: %s", abs_path, err)
         return None
+    if _usual(nb):
+        try:
+            return _as_read(nb)
+        except ValueError:
+            pass  # not the shape nbformat writes: whether it reads is nbformat's to say
     return _converted(abs_path)
+
+
+def _usual(nb: Any) -> bool:
+    """Is ``nb`` a version-4 notebook by its numbers (the rest is ``_as_read``'s)?"""
+    if not isinstance(nb, dict):
+        return False
+    major, minor = nb.get("nbformat"), nb.get("nbformat_minor", 0)
+    return type(major) is int and major == 4 and type(minor) is int
 
 
 def _converted(abs_path: str) -> dict[str, Any] | None:
@@ -66,38 +78,67 @@ def _converted(abs_path: str) -> dict[str, Any] | None:
         return None
 
 
+CELL_TYPES = ("code", "markdown", "raw")  # a tuple: a value of any JSON type can be looked up
+OUTPUT_TYPES = ("stream", "display_data", "execute_result", "error")
+
+
 def _as_read(nb: dict[str, Any]) -> dict[str, Any]:
     """Return version-4 JSON as ``nbformat.read`` returns it: texts the file keeps as
     lists of lines joined into strings, and what the format calls transient dropped
-    (the notebook's original version and signature, a cell's ``trusted`` flag)."""
-    metadata = nb.get("metadata")
-    if isinstance(metadata, dict):
-        for key in ("orig_nbformat", "orig_nbformat_minor", "signature"):
-            metadata.pop(key, None)
-    for cell in nb.get("cells") or ():
-        if not isinstance(cell, dict):
+    (the notebook's original version and signature, a cell's ``trusted`` flag).
+
+    Only for the shape nbformat writes (cells of a known type with their source and
+    metadata, outputs of a known type, bundles that are objects): on anything else
+    it raises ValueError, and nbformat reads the file (its validation may fail on
+    such a file, or keep it, and that is its to say).
+    """
+    metadata = _object(nb.get("metadata"))
+    cells = nb.get("cells")
+    if not isinstance(cells, list):
+        raise ValueError("cells")
+    for cell in cells:
+        cell = _object(cell)
+        if cell.get("cell_type") not in CELL_TYPES or not isinstance(cell.get("id", ""), str):
+            raise ValueError("cell")
+        cell["source"] = _text(cell.get("source"))
+        _object(cell.get("metadata")).pop("trusted", None)
+        for bundle in _object(cell.get("attachments", {})).values():
+            _join_bundle(_object(bundle))
+        if cell["cell_type"] != "code":
             continue
-        if isinstance(cell.get("source"), list):
-            cell["source"] = "".join(cell["source"])
-        if isinstance(cell.get("metadata"), dict):
-            cell["metadata"].pop("trusted", None)
-        for bundle in (cell.get("attachments") or {}).values():
-            _join_bundle(bundle)
-        if cell.get("cell_type") != "code":
-            continue
-        for output in cell.get("outputs") or ():
-            kind = output.get("output_type") if isinstance(output, dict) else None
+        outputs = cell.get("outputs")
+        if not isinstance(outputs, list):
+            raise ValueError("outputs")
+        for output in outputs:
+            kind = _object(output).get("output_type")
+            if kind not in OUTPUT_TYPES:
+                raise ValueError("output")
             if kind in ("execute_result", "display_data"):
-                _join_bundle(output.get("data"))
-            elif kind and isinstance(output.get("text"), list):
-                output["text"] = "".join(output["text"])
+                _join_bundle(_object(output.get("data", {})))
+            elif kind == "stream":
+                output["text"] = _text(output.get("text"))
+    for key in ("orig_nbformat", "orig_nbformat_minor", "signature"):
+        metadata.pop(key, None)
     return nb
 
 
-def _join_bundle(bundle: Any) -> None:
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("not an object")
+    return value
+
+
+def _text(value: Any) -> str:
+    """A text as nbformat reads it: a string, or a list of lines joined."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(line, str) for line in value):
+        return "".join(value)
+    raise ValueError("not a text")
+
+
+def _join_bundle(bundle: dict[str, Any]) -> None:
     """Join each value of a MIME bundle kept as lines, but JSON (a list is its data)."""
-    if not isinstance(bundle, dict):
-        return
     for mime, value in bundle.items():
         is_json = mime == "application/json" or (
             mime.startswith("application/") and mime.endswith("+json")
