@@ -66,7 +66,8 @@ def _usual(nb: Any) -> bool:
 
 
 def _converted(abs_path: str) -> dict[str, Any] | None:
-    """Read a notebook of another version than 4 through nbformat, converted to 4."""
+    """Read a notebook through nbformat, converted to version 4: an older version, or a
+    version-4 file not of the shape nbformat writes (nbformat may refuse it)."""
     import nbformat
 
     try:
