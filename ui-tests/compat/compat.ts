@@ -23,7 +23,7 @@ import {
   test as base
 } from '@playwright/test';
 
-import { getState, getTree, IStateDetail, ITree } from '../tests/history';
+import { API, getState, getTree, IStateDetail, ITree } from '../tests/history';
 
 export const TOKEN = process.env.COMPAT_TOKEN ?? '';
 export const APP = process.env.COMPAT_APP ?? 'lab';
@@ -473,6 +473,37 @@ export function badLogLines(): string[] {
   return [...counts].map(([entry, n]) => `${n} x ${entry}`);
 }
 
+/**
+ * Wait until each of `codes` ran once in the history of `path` (one `execute`
+ * state previewing it). When they do not, the error says what the server knew:
+ * `GET info` (the recorder's dropped runs, its kernels) and the states it has.
+ */
+export async function expectRecorded(
+  api: APIRequestContext,
+  path: string,
+  codes: string[]
+): Promise<void> {
+  const counts = async () => {
+    const tree = await getTree(api, path);
+    return codes.map(
+      code =>
+        tree.states.filter(s => s.event === 'execute' && s.preview === code)
+          .length
+    );
+  };
+  try {
+    await expect.poll(counts, RECORDED).toEqual(codes.map(() => 1));
+  } catch (error) {
+    const info = await (await api.get(`${API}/info`)).text();
+    const states = (await getTree(api, path)).states.map(
+      s => `${s.event} ${JSON.stringify(s.preview)}`
+    );
+    throw new Error(
+      `${(error as Error).message}\nGET info: ${info}\nstates: ${states.join('; ')}`
+    );
+  }
+}
+
 // -- the scenarios -----------------------------------------------------------------
 
 /**
@@ -526,17 +557,11 @@ function declareTests(setup: string, options: ISetupOptions): void {
       });
     }
 
-    await expect
-      .poll(async () => {
-        const tree = await getTree(api, path);
-        return runs.map(
-          r =>
-            tree.states.filter(
-              s => s.event === 'execute' && s.preview === r.code
-            ).length
-        );
-      }, RECORDED)
-      .toEqual([1, 1]);
+    await expectRecorded(
+      api,
+      path,
+      runs.map(r => r.code)
+    );
     const tree = await settledTree(api, path);
     for (let i = 0; i < runs.length; i++) {
       const ran = tree.states.filter(

@@ -148,7 +148,7 @@ export interface IStateDetail extends IStateSummary {
   outputs?: any[] | null;
 }
 
-const API = '/jupyter-branch/api';
+export const API = '/jupyter-branch/api';
 
 /**
  * The notebook's history, or an empty tree while the server has none yet
