@@ -10,8 +10,10 @@ JupyterLab's output area does, to write the notebook a user would save.
 
 Like JupyterLab (its ``EventManager``, open from the start), the client also
 subscribes to the server's event stream (``/api/events/subscribe``) and reads
-every event, so the server pays for the events it emits (the extension
-announces each new state there) as it does for a real user.
+every event, so the server pays for the events it emits as it does for a real
+user. No history panel is open: the extension tells new states only to open
+panels, on a websocket of its own (``jupyter_branch/live.py``); until December
+2026 it announced each commit on this event stream.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from .capture import wrap_connection_class
 from .coverage import Coverage, log_coverage, survey
 from .handlers import handlers
 from .identity import default_owner
+from .live import Watchers
 from .paths import PathOutsideRoot, RootPaths
 from .recorder import Recorder
 from .remote import RecorderLink, RecordingProcess, WriterLink
@@ -47,29 +48,8 @@ from .store.writer import Writer
 from .watcher import NotebookWatcher
 
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
-HISTORY_EVENTS = "https://events.jupyter.org/jupyter_branch/history/v1"
-HISTORY_SCHEMA = Path(__file__).parent / "events" / "history.yaml"
 CONTENTS = "https://events.jupyter.org/jupyter_server/contents_service/v1"
 STATUS_SECONDS = 2  # how often the status file is looked at
-
-
-def announced(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The changes one commit made, as they are announced: every label change, and for
-    each notebook only its last new state or Head move, which says where Head is now.
-
-    A panel told of it fetches every state since the last it has, so the states
-    before it in the same commit (a burst of runs is one commit) need no event of
-    their own; each event costs the server a validation and a send per listener.
-    """
-    last: dict[str, dict[str, Any]] = {}
-    labels = []
-    for change in changes:
-        if change["action"] == "label":
-            labels.append(change)
-        else:
-            last.pop(change["abs_path"], None)  # keep the notebooks in the order they changed
-            last[change["abs_path"]] = change
-    return labels + list(last.values())
 
 
 class BranchApp(ExtensionApp):
@@ -149,6 +129,7 @@ class BranchApp(ExtensionApp):
     recorder: Recorder | RecorderLink | None = None
     process: RecordingProcess | None = None
     coverage: Coverage | None = None
+    watchers: Watchers
     _status_backlog: ShownBacklog
     _status_path: Path | None = None
     _status_seen: tuple[Any, ...] | None = None
@@ -158,6 +139,7 @@ class BranchApp(ExtensionApp):
         server = self.serverapp
         assert server is not None
         self.paths = RootPaths(server.root_dir)
+        self.watchers = Watchers()
         self._status_backlog = ShownBacklog()
         loop = getattr(getattr(server, "io_loop", None), "asyncio_loop", None)
         self.watcher = NotebookWatcher(self._file_changed, enabled=self.watch_files, loop=loop)
@@ -190,7 +172,6 @@ class BranchApp(ExtensionApp):
         self.log.info("jupyter-branch: recording %s's notebook history in %s", owner, shown)
         events = server.event_logger
         assert events is not None
-        events.register_event_schema(HISTORY_SCHEMA)
         if self.record_executions:
             base = self.settings.get("kernel_websocket_connection_class") or getattr(
                 server, "kernel_websocket_connection_class", None
@@ -278,29 +259,18 @@ class BranchApp(ExtensionApp):
         self._status = loop.call_later(STATUS_SECONDS, self._status_tick, loop)
 
     def _changes_committed(self, changes: list[dict[str, Any]]) -> None:
-        """The writer committed changes (on its thread): tell every open panel, on the loop."""
+        """The writer committed changes (on its thread): tell the open panels, on the loop."""
         loop = self._loop
         if loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop is closing: nobody listens
                 loop.call_soon_threadsafe(self._emit_changes, changes)
 
     def _emit_changes(self, changes: list[dict[str, Any]]) -> None:
-        events = self.serverapp.event_logger if self.serverapp else None
-        if events is None:
-            return
-        for change in announced(changes):
-            path = self.paths.to_api(change["abs_path"])
-            if path is None:  # not under this server's root: no panel here shows it
-                continue
-            data = {"action": change["action"], "path": path, "state": change["state"]}
-            if change.get("event"):
-                data["event"] = change["event"]
-            if change["action"] == "label":  # panels show it without asking again
-                data["label"] = change.get("label")
-            try:
-                events.emit(schema_id=HISTORY_EVENTS, data=data)
-            except Exception as err:
-                self.log.debug("jupyter-branch: could not announce a history change: %s", err)
+        """Tell the open history panels (live.py); with none open this costs nothing."""
+        try:
+            self.watchers.announce(changes, self.paths.to_api)
+        except Exception as err:
+            self.log.debug("jupyter-branch: could not announce a history change: %s", err)
 
     def refused_writes(self) -> int:
         """Writes lost to the store: refused by it, or dropped while it was unavailable."""

@@ -393,6 +393,8 @@ CELL_ID = r"(?P<cell_id>[^/]{1,256})"
 
 def handlers(base_url: str = "/") -> list[tuple[str, type]]:
     """Return the routes, rooted at ``base_url``."""
+    from .live import LiveHandler  # live.py takes this module's AUTH_RESOURCE
+
     api = url_path_join(base_url, "jupyter-branch", "api")
     return [
         (url_path_join(api, "info"), InfoHandler),
@@ -406,4 +408,5 @@ def handlers(base_url: str = "/") -> list[tuple[str, type]]:
         (url_path_join(api, "document"), DocumentHandler),
         (url_path_join(api, "restore"), RestoreHandler),
         (url_path_join(api, "labels"), LabelHandler),
+        (url_path_join(api, "live"), LiveHandler),
     ]

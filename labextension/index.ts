@@ -67,14 +67,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
       commands: app.commands,
       trans,
       serverSettings,
-      currentUser: () => app.serviceManager.user.identity?.username ?? null
+      currentUser: () => app.serviceManager.user.identity?.username ?? null,
+      connectLive: listener => new LiveHistory(listener, serverSettings)
     });
     // runs that finished while a notebook was closed: a notice on opening it,
     // at the top of the panel (below its header) and as a notification
     const catchUp = new CatchUp({ tracker, reporter, serverSettings });
     panel.insertWidget(1, new CatchUpNotice({ catchUp, tracker, trans }));
     app.shell.add(panel, 'right', { rank: 900 });
-    new LiveHistory(app.serviceManager.events.stream, panel);
     restorer?.add(panel, panel.id);
 
     addCommands({

@@ -478,6 +478,38 @@ export interface ILabelReply {
 }
 
 /**
+ * A message of the live websocket (GET live): a notebook's history changed. Of the new states and Head moves one commit made, only each notebook's last is told; every label change is.
+ *
+ * Schema: `#/$defs/live_change`.
+ */
+export interface ILiveChange {
+  /**
+   * state: a new state (Head now); head: Head moved to an earlier state (ctrl-z back to it, a restore); label: a state's label changed
+   */
+  action: 'state' | 'head' | 'label';
+
+  /**
+   * the notebook's API path under the server root
+   */
+  path: string;
+
+  /**
+   * the state made, moved to, or labelled
+   */
+  state: string;
+
+  /**
+   * for a new state: what made it
+   */
+  event?: StateEvent;
+
+  /**
+   * for a label change: the state's label now (null: removed)
+   */
+  label?: string | null;
+}
+
+/**
  * One cell of the open document: identity, type and source.
  *
  * Schema: `#/$defs/reported_cell`.

@@ -4,6 +4,7 @@
  */
 
 import { APIError, NOT_INSTALLED_MESSAGE } from '../api';
+import { IHistoryListener } from '../live';
 import { IState, ITree } from '../tokens';
 import { formatBytes, formatDuration, relativeTime } from '../widgets/timeline';
 import { makePanel as newPanel, makeState } from './fixtures';
@@ -218,6 +219,59 @@ describe('HistoryPanel', () => {
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.length).toBeLessThan(100);
     expect((rows[0] as HTMLElement).dataset.stateId).toBe('s10000');
+    panel.dispose();
+  });
+});
+
+describe('HistoryPanel and its live socket', () => {
+  const empty = async (): Promise<ITree> => ({
+    notebook: 'a.ipynb',
+    head: null,
+    states: [],
+    running: [],
+    deleted: false
+  });
+
+  it('keeps the socket open while the panel is visible, closed once it is gone', () => {
+    const watched: string[] = [];
+    const panel = newPanel('a.ipynb', {
+      fetchTree: empty,
+      connectLive: () => ({
+        watch: on => watched.push(on ? 'open' : 'close'),
+        dispose: () => watched.push('dispose')
+      })
+    });
+    expect(watched).toEqual(['open']); // attached and visible
+    panel.hide();
+    panel.show();
+    panel.dispose();
+    expect(watched).toEqual(['open', 'close', 'open', 'close', 'dispose']);
+  });
+
+  it("refreshes on a change of its notebook's history, and only of its own", async () => {
+    const fetchTree = jest.fn(empty);
+    let listener: IHistoryListener | null = null;
+    const panel = newPanel('a.ipynb', {
+      fetchTree,
+      connectLive: l => {
+        listener = l;
+        return { watch: () => undefined, dispose: () => undefined };
+      }
+    });
+    const settle = async () => {
+      for (let i = 0; i < 10; i++) {
+        await new Promise(resolve => setTimeout(resolve, 0));
+      }
+    };
+    await settle(); // the refresh of being shown
+    const before = fetchTree.mock.calls.length;
+    expect(before).toBeGreaterThan(0);
+    listener!.historyChanged('b.ipynb', { action: 'state', state: 'b1' });
+    await settle();
+    expect(fetchTree.mock.calls.length).toBe(before);
+    listener!.historyChanged('a.ipynb', { action: 'state', state: 'a1' });
+    await settle();
+    expect(fetchTree.mock.calls.length).toBe(before + 1);
     panel.dispose();
   });
 });

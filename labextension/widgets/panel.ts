@@ -19,7 +19,7 @@ import { Menu, Panel, StackedPanel, Widget } from '@lumino/widgets';
 
 import { getInfo, getTree } from '../api';
 import { branchIcon } from '../icons';
-import { IHistoryChange } from '../live';
+import { IHistoryChange, IHistoryListener } from '../live';
 import { HistoryModel, ITimelineRow, ITreeRow } from '../model';
 import { CommandIDs, IInfo, IState, ITree } from '../tokens';
 import { CellHistoryView } from './cellhistory';
@@ -34,16 +34,26 @@ import { TimelineView } from './timelineview';
 export const REFRESH_INTERVAL_MS = 2000;
 
 /**
- * The polling interval once the server's history events reach this page: a
- * fallback only (a missed event, a reconnecting event socket).
+ * The polling interval while the live socket is open (live.ts): a fallback
+ * only.
  */
 export const FALLBACK_INTERVAL_MS = 15000;
 
 type View = 'timeline' | 'tree' | 'cell' | 'search' | 'shared';
 
-export class HistoryPanel extends Panel {
+/**
+ * What the panel asks of its live socket (`LiveHistory`): open it while the
+ * panel is visible.
+ */
+export interface ILiveSocket {
+  watch(on: boolean): void;
+  dispose(): void;
+}
+
+export class HistoryPanel extends Panel implements IHistoryListener {
   constructor(options: HistoryPanel.IOptions) {
     super();
+    this._liveSocket = options.connectLive?.(this) ?? null;
     this.id = 'jupyter-branch-history';
     this.addClass('jp-BranchPanel');
     this.title.icon = branchIcon;
@@ -175,22 +185,26 @@ export class HistoryPanel extends Panel {
   }
 
   /**
-   * The server announced a change of `path`'s history (live.ts): show it now,
-   * and from then on poll only as a fallback.
+   * The server said `path`'s history changed (live.ts): show it now.
    */
   historyChanged(path: string, change?: IHistoryChange): void {
     if (change?.action === 'label' && change.state && path === this.path) {
       // a label adds no state: `tree?since=` would not bring it
       this.model.setLabel(change.state, change.label ?? null);
     }
-    if (!this._live) {
-      this._live = true;
-      if (this._timer !== null) {
-        this._startTimer();
-      }
-    }
     if (this.isVisible && path === this.model.path) {
       void this.refresh();
+    }
+  }
+
+  /**
+   * The live socket opened or closed: poll only as a fallback while it is
+   * open; on opening, fetch what may have been missed meanwhile.
+   */
+  liveChanged(connected: boolean): void {
+    this._live = connected;
+    if (this._timer !== null) {
+      this._startTimer();
     }
   }
 
@@ -217,25 +231,30 @@ export class HistoryPanel extends Panel {
   dispose(): void {
     this._stopTimer();
     this._branchMenu?.dispose();
-    super.dispose();
+    super.dispose(); // detaches: the socket closes
+    this._liveSocket?.dispose();
   }
 
   protected onAfterShow(msg: Message): void {
     this._startTimer();
+    this._liveSocket?.watch(true);
   }
 
   protected onAfterHide(msg: Message): void {
     this._stopTimer();
+    this._liveSocket?.watch(false);
   }
 
   protected onAfterAttach(msg: Message): void {
     if (this.isVisible) {
       this._startTimer();
+      this._liveSocket?.watch(true);
     }
   }
 
   protected onBeforeDetach(msg: Message): void {
     this._stopTimer();
+    this._liveSocket?.watch(false);
   }
 
   private async _follow(): Promise<void> {
@@ -439,6 +458,7 @@ export class HistoryPanel extends Panel {
   private _timeline: TimelineView;
   private _timer: ReturnType<typeof setInterval> | null = null;
   private _live = false;
+  private _liveSocket: ILiveSocket | null;
   private _storageTimer: ReturnType<typeof setInterval> | null = null;
   private _tracker: INotebookTracker;
   private _trans: TranslationBundle;
@@ -458,5 +478,7 @@ export namespace HistoryPanel {
     shared?: ISharedSource;
     /** The browser's Jupyter user name: rows name other users only. */
     currentUser?: () => string | null;
+    /** Opens the live socket (`LiveHistory`) for the panel; none: poll only. */
+    connectLive?: (listener: IHistoryListener) => ILiveSocket;
   }
 }
