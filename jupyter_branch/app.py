@@ -165,7 +165,7 @@ class BranchApp(ExtensionApp):
             self.writer.submit(History.recover_running)
         # a writer thread's commits are handed to the loop; the process's arrive on it
         self.writer.on_changes = (
-            self._emit_changes if self.process is not None else self._changes_committed
+            self._tell_panels if self.process is not None else self._changes_committed
         )
         self.service = HistoryService(writer=self.writer, owner=owner)
         shown = masked_url(url)
@@ -263,9 +263,9 @@ class BranchApp(ExtensionApp):
         loop = self._loop
         if loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop is closing: nobody listens
-                loop.call_soon_threadsafe(self._emit_changes, changes)
+                loop.call_soon_threadsafe(self._tell_panels, changes)
 
-    def _emit_changes(self, changes: list[dict[str, Any]]) -> None:
+    def _tell_panels(self, changes: list[dict[str, Any]]) -> None:
         """Tell the open history panels (live.py); with none open this costs nothing."""
         try:
             self.watchers.announce(changes, self.paths.to_api)

@@ -4,7 +4,8 @@ Every method is ``@tornado.web.authenticated`` and ``@authorized`` against the
 resource ``jupyter_branch`` (GET reads, other methods write). Notebook paths are
 API paths under the server root; one that leaves the root is refused with 400.
 Errors are ``{"message": ...}`` with the HTTP status, in plain words. The wire
-format is in docs/rest-api.md and rest-api.schema.json (in this package).
+format is in docs/rest-api.md and rest-api.schema.json (in this package). The
+routes include the ``live`` websocket, whose handler is live.py's.
 """
 
 from __future__ import annotations
