@@ -11,7 +11,8 @@ handler's authentication, would be what refuses writes). The only acceptable
 answers are 401/403 (refused) and 405 (no such method: no handler code runs). A
 2xx, 3xx, or any other status (a 400 or 404 means the handler ran) is an
 offender: the script lists them and exits 1. With the token, every GET route
-must answer 200, so the check is not vacuous.
+must answer 200, so the check is not vacuous. A websocket route (``live``) is
+asked with a websocket handshake, and must answer 101 to the token.
 
 The server runs with ``allow_unauthenticated_access`` on, Jupyter's default, so
 what refuses a request is each handler's own decorators, not a server-wide gate.
@@ -43,9 +44,17 @@ from pathlib import Path
 # the checkout's package, installed or not (the server below gets the same path)
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from tornado.websocket import WebSocketHandler  # noqa: E402
+
 from jupyter_branch.handlers import handlers  # noqa: E402
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+HANDSHAKE = {  # what a browser sends to open a websocket (RFC 6455)
+    "Connection": "Upgrade",
+    "Upgrade": "websocket",
+    "Sec-WebSocket-Version": "13",
+    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+}
 NOTEBOOK = "check.ipynb"
 CELLS = [{"id": "c1", "cell_type": "code", "source": "1"}]
 
@@ -159,11 +168,13 @@ def check(port: int, token: str) -> tuple[list[str], dict[str, int], int, list[s
     }
     jupyter_preflight = request(port, "OPTIONS", "/api/contents", {})
     offenders, statuses, count = [], {}, 0
-    for url, _handler in routes(state):
+    for url, handler in routes(state):
         for method in METHODS:
             data = body if method in ("POST", "PUT", "PATCH") else None
             for name, (headers, extra) in wrong.items():
                 target = url + query + extra
+                if method == "GET" and issubclass(handler, WebSocketHandler):
+                    headers = {**headers, **HANDSHAKE}
                 status, answer, seen = request_with_headers(port, method, target, headers, data)
                 count += 1
                 statuses[f"{method} {status}"] = statuses.get(f"{method} {status}", 0) + 1
@@ -176,11 +187,13 @@ def check(port: int, token: str) -> tuple[list[str], dict[str, int], int, list[s
                 if status not in (401, 403, 405) and not preflight:
                     offenders.append(f"{method} {url} ({name}): {status} {answer[:60]!r}")
     auth = {"Authorization": f"token {token}"}
-    answered = [
-        url
-        for url, handler in routes(state)
-        if "get" in vars(handler) and request(port, "GET", url + query, auth)[0] == 200
-    ]
+    answered = []
+    for url, handler in routes(state):
+        if issubclass(handler, WebSocketHandler):
+            if request(port, "GET", url, {**auth, **HANDSHAKE})[0] == 101:
+                answered.append(url)
+        elif "get" in vars(handler) and request(port, "GET", url + query, auth)[0] == 200:
+            answered.append(url)
     return offenders, statuses, count, answered
 
 
@@ -215,11 +228,11 @@ def main() -> int:
         f"credentials = {count} requests; answers: "
         + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
     )
-    gets = [url for url, handler in routes() if "get" in vars(handler)]
+    gets = [url for url, handler in routes() if "get" in vars(handler)]  # a websocket's too
     if len(reached) != len(gets):
         print(
             f"check_auth: FAILED: with the token only {len(reached)} of {len(gets)} GET routes "
-            "answered 200, so a refusal above may not be authentication",
+            "answered 200 (a websocket 101), so a refusal above may not be authentication",
             file=sys.stderr,
         )
         return 1
@@ -231,7 +244,7 @@ def main() -> int:
     print(
         "check_auth: OK: no route answered without credentials (OPTIONS: the empty CORS "
         f"preflight Jupyter's own routes answer); with the token, all {len(reached)} GET "
-        "routes answer 200"
+        "routes answer 200 (the websocket 101)"
     )
     return 0
 
