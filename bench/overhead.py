@@ -14,12 +14,19 @@ One pair of servers is not enough here: four identical "off" servers taking
 turns over 24 rounds of 50 trivial runs read medians 9.12, 9.51, 9.84 and
 9.21 ms (2026-12-02), so a server and its kernel can be 8% slower than another
 for the whole of its life, more than the 2% bar. So a full run starts eight
-fresh sets of servers one after the other, each taking three blocks a side (24
-pairs of blocks in all), and pools their runs; each set's own overhead is
-kept, to show the spread. Each set also has a **control**: a second "off"
-server, run in turn with the others in the bar's variant, compared with the
-first "off" exactly as "on" is: what this machine reads as overhead when
-there is none.
+fresh sets of servers one after the other and pools their runs; each set's
+own overhead is kept, to show the spread. Nor are a few blocks a set: this
+machine's speed moves by a third within seconds, and identical "off" servers
+taking turns in 6 blocks of 50 runs each strayed from their set's median by
+4.1% and 6.7% (standard deviation, 12 and 16 lifetimes), in 24 blocks each
+by 1.9% (9 lifetimes; 2026-12-03). So the bar's
+variant takes 12 blocks a side in each set (96 pairs of blocks), the flood 6
+(48 pairs), the other two trivial variants 3. Each set also has a
+**control**: a second "off" server, run in turn with the others in the bar's
+variant, compared with the first "off" exactly as "on" is: what this machine
+reads as overhead when there is none. Blocks keep 50 runs: shorter ones would
+leave more of the recording of a block to the wait after it, out of the time
+measured.
 
 Two cells: a trivial one (``pass``), and one printing 100,000 lines (each run
 prints a different first line, as real logs differ, so nothing is deduplicated).
@@ -53,7 +60,9 @@ PRINT_100K = "import time\nprint('run', time.time())\nfor i in range(100_000):\n
 NOTEBOOK = "overhead.ipynb"
 PACE = 0.1  # seconds between runs in the paced variant: a person, not Run All
 SETS = 8  # fresh sets of servers a full run (--quick: 2)
-BLOCKS_PER_SET = 3  # blocks a side in each set: 24 pairs of blocks in all
+BAR_BLOCKS = 12  # blocks a side in each set, the bar's variant: 96 pairs of blocks in all
+FLOOD_BLOCKS = 6  # the 100k-lines cell: 48 pairs
+OTHER_BLOCKS = 3  # the other trivial variants (shown, not judged): 24 pairs
 SIDES = ("on", "off", "control")  # control: a second "off" server, for the bar's variant
 
 
@@ -236,13 +245,13 @@ def stop_set(kernels: dict[str, tuple[Server, Kernel]]) -> None:
 
 async def measure(quick: bool, log: Any) -> dict[str, Any]:
     sets = 2 if quick else SETS
-    blocks = 3 if quick else BLOCKS_PER_SET
     trivial_n = 25 if quick else 50
-    print_blocks, print_n = (2, 2) if quick else (BLOCKS_PER_SET, 2)
+    bar_blocks, other_blocks = (3, 3) if quick else (BAR_BLOCKS, OTHER_BLOCKS)
+    print_blocks, print_n = (2, 2) if quick else (FLOOD_BLOCKS, 2)
     variants = (
-        ("trivial_quickack", True, 0.0, trivial_n, SIDES),
-        ("trivial_browser_tcp", False, 0.0, trivial_n, ("on", "off")),
-        ("trivial_paced", True, PACE, trivial_n // 2, ("on", "off")),
+        ("trivial_quickack", True, 0.0, trivial_n, SIDES, bar_blocks),
+        ("trivial_browser_tcp", False, 0.0, trivial_n, ("on", "off"), other_blocks),
+        ("trivial_paced", True, PACE, trivial_n // 2, ("on", "off"), other_blocks),
     )
     collected: dict[str, list[dict[str, list[dict[str, Any]]]]] = {}
     recorded = 0
@@ -250,7 +259,7 @@ async def measure(quick: bool, log: Any) -> dict[str, Any]:
         log(f"  set {n + 1} of {sets}: fresh servers (on, off, control)")
         kernels = await start_set(n)
         try:
-            for variant, ack, pause, runs, sides in variants:
+            for variant, ack, pause, runs, sides, blocks in variants:
                 for _, kernel in kernels.values():
                     quickack(kernel, ack)
                 log(f"    {variant}: {blocks} blocks x {runs} runs per server")
@@ -270,7 +279,7 @@ async def measure(quick: bool, log: Any) -> dict[str, Any]:
         finally:
             stop_set(kernels)
     result: dict[str, Any] = {"recorded_states": recorded}
-    for variant, _, pause, runs, _ in variants:
+    for variant, _, pause, runs, _, _ in variants:
         result[variant] = summarize(collected[variant], runs, pause)
     result["print_100k"] = summarize(collected["print_100k"], print_n, 0.0)
     return result
