@@ -19,7 +19,9 @@ own overhead is kept, to show the spread. Nor are a few blocks a set: this
 machine's speed moves by a third within seconds, and identical "off" servers
 taking turns in 6 blocks of 50 runs each strayed from their set's median by
 4.1% and 6.7% (standard deviation, 12 and 16 lifetimes), in 24 blocks each
-by 1.9% (9 lifetimes; 2026-12-03). So the bar's
+by 1.9% (9 lifetimes; 2026-12-03). The first full run so (2026-12-03)
+still read sets' controls from -20.1% to +17.5%, so a set's own number says
+little; the pooled control read +0.1%. So the bar's
 variant takes 12 blocks a side in each set (96 pairs of blocks), the flood 6
 (48 pairs), the other two trivial variants 3. Each set also has a
 **control**: a second "off" server, run in turn with the others in the bar's
