@@ -36,6 +36,7 @@ from . import (
     overhead,
     panel,
     report,
+    sampled,
     size,
     writer_limits,
 )
@@ -124,7 +125,12 @@ def main(argv: list[str] | None = None) -> int:
         log(f"   ({timings[name]:.0f} s)")
         previous.write_text(json.dumps(results, indent=1, default=str))
 
-    section("cpu", lambda: asyncio.run(cpu.measure(args.quick, log)))
+    async def cpu_section() -> dict[str, Any]:
+        result = await cpu.measure(args.quick, log)
+        result["sampled"] = await sampled.measure(log)
+        return result
+
+    section("cpu", lambda: asyncio.run(cpu_section()))
     section("overhead", lambda: asyncio.run(overhead.measure(args.quick, log)))
 
     def sizes() -> dict[str, Any]:

@@ -73,6 +73,34 @@ def overhead_table(ov: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def sampled_table(s: dict[str, Any]) -> str:
+    """Our code's share of the server's sampled time (sampled.py)."""
+    t, f = s["trivial"], s["flood"]
+
+    def top(w: dict[str, Any]) -> str:
+        return ", ".join(f"{name} {n}" for name, n in w["functions"].items()) or "none"
+
+    return "\n".join(
+        [
+            f"Where the server's time goes, sampled (`bench/sampled.py`: py-spy, "
+            f"{s['rate']} samples a second of the thread holding the GIL, one fresh "
+            '"on" server, the two judged windows): a sample is ours when its innermost '
+            "frame is in `jupyter_branch`. Not a bar: it cannot see work without the GIL "
+            "or the operating system's for our sockets, which the bars count.",
+            "",
+            "| window | samples | ours | our share | server CPU a run | ours, estimated | "
+            "our functions, most sampled |",
+            "|---|---|---|---|---|---|---|",
+            f"| `pass`, {t['runs']} runs | {t['samples']:,} | {t['ours']:,} | "
+            f"{t['share']:.2%} | {t['server_ms_per_run']:.2f} ms | "
+            f"**{t['ours_ms_per_run']:.3f} ms a run** | {top(t)} |",
+            f"| printing, {f['runs']} runs of {f['mb_per_run']:.2f} MB | {f['samples']:,} | "
+            f"{f['ours']:,} | {f['share']:.2%} | {f['server_ms_per_run']:.1f} ms | "
+            f"**{f['ours_ms_per_mb']:.3f} ms per MB** | {top(f)} |",
+        ]
+    )
+
+
 def cpu_table(c: dict[str, Any]) -> str:
     """Server CPU per execution, on vs off, per repetition (cpu.py)."""
     reps = c["reps"]
@@ -164,15 +192,17 @@ def cpu_table(c: dict[str, Any]) -> str:
     )
     lines += [
         "",
-        f"Extra per trivial run: **{c['extra_ms_per_trivial']:+.2f} ms** as a browser's "
-        f"TCP runs it ({c['extra_ms_per_trivial_paced']:+.2f} ms ACKing at once, {pace}; "
-        f"{c['extra_ms_per_trivial_batched']:+.2f} ms back to back); per MB of output: "
-        f"**{c['extra_ms_per_mb']:+.2f} ms** (the median of the repetitions; a MB is 10^6 "
-        "bytes of the stream text the client received). The bars are judged on the CPU "
-        "times of `/proc/<pid>/stat`, which come in 10 ms ticks: 0.04 ms a run over 240 "
-        "runs, but 1.5 ms per MB over 9 runs of 0.73 MB, as large as that bar; hence the "
-        "`schedstat` row.",
+        f"Extra per trivial run: **{c['sched_extra_ms_per_trivial']:+.2f} ms** as a "
+        f"browser's TCP runs it; per MB of output: **{c['sched_extra_ms_per_mb']:+.2f} ms** "
+        "(`schedstat`, the median of the repetitions: the bars; a MB is 10^6 bytes of the "
+        "stream text the client received). In the 10 ms ticks of `/proc/<pid>/stat`: "
+        f"{c['extra_ms_per_trivial']:+.2f} ms ({c['extra_ms_per_trivial_paced']:+.2f} ms "
+        f"ACKing at once, {pace}; {c['extra_ms_per_trivial_batched']:+.2f} ms back to back) "
+        f"and {c['extra_ms_per_mb']:+.2f} ms per MB; a tick is 0.04 ms a run over 240 runs, "
+        "but 1.5 ms per MB over 9 runs of 0.73 MB, as large as that bar.",
     ]
+    if c.get("sampled"):
+        lines += ["", sampled_table(c["sampled"])]
     return "\n".join(lines)
 
 
