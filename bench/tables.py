@@ -78,12 +78,12 @@ def sampled_table(s: dict[str, Any]) -> str:
     t, f = s["trivial"], s["flood"]
 
     def top(w: dict[str, Any]) -> str:
-        return ", ".join(f"{name} {n}" for name, n in w["functions"].items()) or "none"
+        return ", ".join(f"`{name}` {n}" for name, n in w["functions"].items()) or "none"
 
     return "\n".join(
         [
             f"Where the server's time goes, sampled (`bench/sampled.py`: py-spy, "
-            f"{s['rate']} samples a second of the thread holding the GIL, one fresh "
+            f"{s['rate']:,} samples a second of the thread holding the GIL, one fresh "
             '"on" server, the two judged windows): a sample is ours when its innermost '
             "frame is in `jupyter_branch`. Not a bar: it cannot see work without the GIL "
             "or the operating system's for our sockets, which the bars count.",
