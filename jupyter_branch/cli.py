@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import sys
@@ -93,21 +94,19 @@ def cmd_log(args: argparse.Namespace) -> int:
         abs_path, of = _abs(args.notebook), _of(args)
         text = not args.json
         key, sep = ("lines", b"\n") if text else ("states_json", b",")
-        page = service.log_page(abs_path, 0, None, of, text)
+        pages = service.log_pages(abs_path, 0, of, text)
+        first = next(pages)  # the first page carries the summary
         if args.json:
-            head = json.dumps({"notebook": args.notebook, "head": page["head"]})
+            head = json.dumps({"notebook": args.notebook, "head": first["head"]})
             out.write(f'{head[:-1]}, "states": ['.encode())
-        until, written = page["until"], False
-        while True:
+        written = False
+        for page in itertools.chain((first,), pages):
             inner = memoryview(page[key])[1:-1] if args.json else memoryview(page[key])
             if inner:
                 if written:
                     out.write(sep)
                 out.write(inner)
                 written = True
-            if page["last"] >= until or not page["count"]:
-                break
-            page = service.log_page(abs_path, page["last"], until, of, text)
     if args.json:
         out.write(b"]}\n")
     else:

@@ -27,15 +27,10 @@ class LiteHistory:
         self.url = url
         self.path = path
 
-    def log_page(
-        self,
-        abs_path: str,
-        since_seq: int = 0,
-        until_seq: int | None = None,
-        of: str | None = None,
-        text: bool = False,
-    ) -> dict[str, Any]:
-        return self.reads.log_page(abs_path, since_seq, until_seq, of, self.page, text=text)
+    def log_pages(
+        self, abs_path: str, since_seq: int = 0, of: str | None = None, text: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        return self.reads.log_pages(abs_path, since_seq, of, self.page, text=text)
 
     def state(self, abs_path: str, ref: str, of: str | None = None) -> dict[str, Any]:
         return self.reads.state(abs_path, ref, of)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import posixpath
 from typing import Any
@@ -27,7 +28,7 @@ from . import __version__
 from .export import notebook_json, writable_notebook
 from .paths import PathOutsideRoot
 from .server_execution import user_name
-from .service import LOG_PAGE, BadRequest, document_cells_with_outputs, validate_cells
+from .service import BadRequest, document_cells_with_outputs, validate_cells
 from .store.queries import Ambiguous, NotFound, SearchUnavailable
 from .store.writer import (
     BacklogFull,
@@ -35,6 +36,7 @@ from .store.writer import (
     describe_store_error,
     is_store_failure,
 )
+from .threaded import iterate_in_thread
 
 AUTH_RESOURCE = "jupyter_branch"
 
@@ -173,38 +175,32 @@ class TreeHandler(BranchHandler):
         abs_path, of = self.read_target()
         since = _int(self.get_query_argument("since", "0"), "since")
         service = self.service()
-        try:
-            page = await self.call(service.log_page, abs_path, since, None, of)
-        except HTTPError as err:
-            if err.status_code != 404:
-                raise
-            # a notebook without history yet is not an error for a viewer
-            page = {
-                "head": None,
-                "running": [],
-                "deleted": False,
-                "until": since,
-                "states_json": b"[]",
-                "last": since,
-                "count": 0,
-            }
-        summary = {k: page[k] for k in ("head", "running", "deleted")}
-        head = json.dumps({"notebook": api_path, **summary}, separators=(",", ":"))
-        # The states come encoded by the store, a page at a time: spliced in
-        # (not re-encoded) and sent as they come, so a request holds one page
-        # in memory whatever the size of the history.
-        self.set_header("Content-Type", "application/json")
-        self.write(f'{head[:-1]},"states":[')
-        until, sep = page["until"], b""
-        while True:
-            inner = page["states_json"][1:-1]  # UTF-8, as the store encoded it
-            if inner:
-                self.write(sep + inner)
-                sep = b","
-            if page["count"] < LOG_PAGE or page["last"] >= until:
-                break
-            await self.flush()
-            page = await self.call(service.log_page, abs_path, page["last"], until, of)
+        # The states come encoded by the store, a page at a time, read in one
+        # transaction on a thread of their own (threaded.py): spliced in (not
+        # re-encoded) and sent as they come, so a request holds a few pages in
+        # memory whatever the size of the history.
+        pages = iterate_in_thread(lambda: service.log_pages(abs_path, since, of))
+        async with contextlib.aclosing(pages):
+            try:
+                page = await self.answer(anext(pages))
+            except HTTPError as err:
+                if err.status_code != 404:
+                    raise
+                # a notebook without history yet is not an error for a viewer
+                page = {"head": None, "running": [], "deleted": False, "states_json": b"[]"}
+            summary = {k: page[k] for k in ("head", "running", "deleted")}
+            head = json.dumps({"notebook": api_path, **summary}, separators=(",", ":"))
+            self.set_header("Content-Type", "application/json")
+            self.write(f'{head[:-1]},"states":[')
+            sep = b""
+            while page is not None:
+                inner = page["states_json"][1:-1]  # UTF-8, as the store encoded it
+                if inner:
+                    self.write(sep + inner)
+                    sep = b","
+                page = await self.answer(anext(pages, None))
+                if page is not None:
+                    await self.flush()
         self.finish("]}")
 
 

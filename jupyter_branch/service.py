@@ -8,6 +8,7 @@ so they are ordered with the recorder's.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +97,15 @@ class HistoryService:
         with self.engines.reader.begin() as conn:
             reads = self._reads(conn)
             return reads.log_page(abs_path, since_seq, until_seq, of, LOG_PAGE, text=text)
+
+    def log_pages(
+        self, abs_path: str, since_seq: int = 0, of: str | None = None, text: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """The whole log after ``since_seq``, a page at a time, in one read transaction
+        (``Reads.log_pages``). Run it to the end or close it on the thread that started
+        it: the transaction's connection is held until then."""
+        with self.engines.reader.begin() as conn:
+            yield from self._reads(conn).log_pages(abs_path, since_seq, of, LOG_PAGE, text)
 
     def resolve(self, abs_path: str, ref: str, of: str | None = None) -> str:
         with self.engines.reader.begin() as conn:

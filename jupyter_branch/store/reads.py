@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from . import blobs as codec
@@ -293,7 +293,11 @@ class Reads:
         pages with ``since_seq`` = the ``last`` of the previous one, and
         ``until_seq`` = that ``until``, so the pages add up to one moment's log.
         """
-        nb = self.notebook(abs_path, of)
+        return self._log_page(self.notebook(abs_path, of), since_seq, until_seq, limit, text)
+
+    def _log_page(
+        self, nb: Any, since_seq: int, until_seq: int | None, limit: int, text: bool
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if until_seq is None:
             until_seq = last_seq(self.runner, nb)
@@ -306,6 +310,26 @@ class Reads:
         encode, key = (log_text, "lines") if text else (log_json, "states_json")
         encoded, last, count = encode(self.runner, nb, since_seq, until_seq, limit)
         return {**out, key: encoded, "last": last, "count": count}
+
+    def log_pages(
+        self,
+        abs_path: str,
+        since_seq: int = 0,
+        of: str | None = None,
+        limit: int = LOG_PAGE,
+        text: bool = False,
+    ) -> Iterator[dict[str, Any]]:
+        """The whole log after ``since_seq``, a page at a time (``log_page``): the first
+        page with the summary, then the next ones up to that moment's newest state.
+        Raises NotFound (at the first page) for a notebook without history."""
+        nb = self.notebook(abs_path, of)
+        page = self._log_page(nb, since_seq, None, limit, text)
+        until = page["until"]
+        while True:
+            yield page
+            if page["count"] < limit or page["last"] >= until:
+                return
+            page = self._log_page(nb, page["last"], until, limit, text)
 
     def resolve(self, abs_path: str, ref: str, of: str | None = None) -> str:
         return resolve_state(self.runner, self.notebook(abs_path, of), ref)

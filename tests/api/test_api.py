@@ -15,7 +15,6 @@ import nbformat
 import pytest
 
 import jupyter_branch
-import jupyter_branch.handlers
 import jupyter_branch.service
 from tests.api import (
     check,
@@ -97,8 +96,7 @@ async def test_a_long_tree_comes_in_pages_that_add_up_to_the_whole(rest, monkeyp
     path = "long.ipynb"
     made = [(await report(rest, path, code("a", f"v = {i}")))["head"] for i in range(11)]
     whole = await tree(rest, path)
-    for page in (1, 3, 5, 11, 12):  # the server holds one page of states at a time
-        monkeypatch.setattr(jupyter_branch.handlers, "LOG_PAGE", page)
+    for page in (1, 3, 5, 11, 12):  # the server holds a few pages of states at a time
         monkeypatch.setattr(jupyter_branch.service, "LOG_PAGE", page)
         body = await tree(rest, path)
         assert body == whole, page
