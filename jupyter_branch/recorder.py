@@ -376,7 +376,7 @@ class Recorder(KernelActions):
                     paths = [kernel_history_path(capture.kernel_id)]
                 if kind == "finish":
                     ex = capture.execution(paths, status or "ok", time.time())
-                    self.writer.submit(History.record_execution, ex)
+                    self.writer.submit(History.record_execution, ex, supersedes=ex.key)
                 else:
                     ex = capture.execution(paths, "running", None)
                     self.writer.submit(History.record_progress, ex, coalesce_key=ex.key)

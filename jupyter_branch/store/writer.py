@@ -181,6 +181,7 @@ class Writer:
         self.committed_ops = 0
         self.committed_batches = 0
         self.refused_ops = 0
+        self.superseded_ops = 0  # dropped unwritten: a later one made them moot
         self._thread = threading.Thread(target=self._run, name="jupyter-branch-writer", daemon=True)
         self._thread.start()
 
@@ -195,19 +196,25 @@ class Writer:
         *args: Any,
         coalesce_key: str | None = None,
         urgent: bool = False,
+        supersedes: str | None = None,
     ) -> Future[Any]:
         """Queue ``fn(history, conn, *args)``; return a future of its result.
 
         Operations with the same ``coalesce_key`` still queued are replaced by
-        the newer one (used for a running cell's outputs so far). ``urgent``
-        ones are written at once, the others when submissions pause (see the
-        module docstring). Raises ``BacklogFull`` when the queue is at its bound.
+        the newer one (used for a running cell's outputs so far). Those with
+        the ``coalesce_key`` ``supersedes`` are dropped, their futures cancelled
+        as a replaced one's: this one makes them moot (a finished execution, its outputs so
+        far), and it is queued last as any other. ``urgent`` ones are written
+        at once, the others when submissions pause (see the module docstring).
+        Raises ``BacklogFull`` when the queue is at its bound.
         """
         op = _Op(fn, args, coalesce_key=coalesce_key, urgent=urgent)
         with self._cond:
             if self._stopping:
                 raise RuntimeError("the history writer is stopped")
             self._last_submit = op.at
+            if supersedes is not None:
+                self._drop(supersedes)
             if coalesce_key is not None:
                 for i, queued in enumerate(self._queue):
                     if queued.coalesce_key == coalesce_key:
@@ -231,6 +238,21 @@ class Writer:
             if was_empty or urgent:
                 self._cond.notify()
         return op.future
+
+    def _drop(self, coalesce_key: str) -> None:
+        """Drop the queued operations of ``coalesce_key``, cancelled. Under the lock."""
+        if not any(queued.coalesce_key == coalesce_key for queued in self._queue):
+            return
+        kept = []
+        for queued in self._queue:
+            if queued.coalesce_key == coalesce_key:
+                self._urgent -= queued.urgent
+                self.superseded_ops += 1
+                queued.future.cancel()
+            else:
+                kept.append(queued)
+        self._queue.clear()
+        self._queue.extend(kept)
 
     def flush(self, timeout: float | None = 30) -> bool:
         """Wait until everything queued so far is committed; return False on timeout."""

@@ -96,3 +96,23 @@ def test_one_wrong_operation_fails_alone_in_its_batch(tmp_path):
         assert count(writer) == 3
     finally:
         close(writer)
+
+
+def test_a_write_that_makes_queued_ones_moot_drops_them_and_keeps_the_order(tmp_path):
+    writer = make_writer(tmp_path, settle=60, max_delay=60)
+    try:
+        progress = [writer.submit(insert(100 + n), coalesce_key="run") for n in range(3)]
+        other = writer.submit(insert(1))  # queued between: it keeps its place
+        unrelated = writer.submit(insert(200), coalesce_key="another run")
+        finished = writer.submit(insert(2), supersedes="run")
+        assert writer.flush(10)
+        assert all(f.cancelled() for f in progress)  # never written
+        assert writer.superseded_ops == 1  # the three coalesced into one, then dropped
+        assert other.result() is not None and unrelated.result() is not None
+        assert finished.result() is not None
+        assert writer.engines is not None
+        with writer.engines.reader.connect() as conn:
+            rows = conn.execute(text("SELECT n FROM t ORDER BY rowid")).scalars().all()
+        assert rows == [1, 200, 2]
+    finally:
+        close(writer)
