@@ -20,6 +20,11 @@ GIL while the machine runs something else is sampled too), so the count is
 not CPU time: our share of the samples, times the server's CPU over the
 window (``schedstat``), is the estimate in ms; the counts are shown too.
 Not a bar: a cross-check of the bars, and a map for whoever optimizes next.
+
+The recording process (the server's child that records: not the server's CPU,
+but the machine's) is sampled through the same windows, every thread and not
+only the GIL's holder (zlib and SQLite work without it): its most sampled
+innermost functions, whatever their module, beside its CPU a run.
 """
 
 from __future__ import annotations
@@ -32,7 +37,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .cpu import FLOOD, FLOOD_RUNS, NOTEBOOK, TRIVIAL, TRIVIAL_RUNS, WARMUP, settle, window
+from .cpu import (
+    FLOOD,
+    FLOOD_RUNS,
+    NOTEBOOK,
+    TRIVIAL,
+    TRIVIAL_RUNS,
+    WARMUP,
+    recording_pid,
+    settle,
+    window,
+)
 from .lab_client import Kernel
 from .servers import VENV_BIN, Server
 
@@ -69,25 +84,50 @@ def count(raw: str) -> dict[str, Any]:
     return {"samples": total, "ours": ours, "functions": dict(functions.most_common(TOP))}
 
 
+def count_all(raw: str) -> dict[str, Any]:
+    """Count py-spy's raw stacks by their innermost function, whatever its module."""
+    total = 0
+    functions: collections.Counter[str] = collections.Counter()
+    for line in raw.splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not stack or not n.isdigit():
+            continue
+        total += int(n)
+        name, _, where = stack.rsplit(";", 1)[-1].partition(" (")
+        module = where.rsplit("/", 1)[-1].split(":", 1)[0]
+        functions[f"{name} ({module})"] += int(n)
+    return {"samples": total, "functions": dict(functions.most_common(TOP))}
+
+
+def spy_on(spy: Path, pid: int, out: Path, *options: str) -> subprocess.Popen[bytes]:
+    """py-spy recording ``pid`` into ``out`` until it gets SIGINT; never stops the process."""
+    args = ["record", "--pid", str(pid), "--rate", str(RATE), "--format", "raw"]
+    return subprocess.Popen(
+        [spy, *args, "--output", str(out), "--nonblocking", *options],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 async def sampled_window(
     spy: Path, server: Server, kernel: Kernel, spec: tuple[Any, ...], folder: Path
 ) -> dict[str, Any]:
     """One of cpu.py's windows on ``server`` alone, with py-spy sampling it all along."""
     name = spec[0]
-    out = folder / f"{name}.txt"
+    out, rec_out = folder / f"{name}.txt", folder / f"{name}-recording.txt"
     assert server.proc is not None
-    args = ["record", "--pid", str(server.proc.pid), "--rate", str(RATE), "--format", "raw"]
-    proc = subprocess.Popen(
-        [spy, *args, "--output", str(out), "--nonblocking", "--gil"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    spies = [spy_on(spy, server.proc.pid, out, "--gil")]
+    rec_pid = recording_pid(server.proc.pid)
+    if rec_pid is not None:
+        spies.append(spy_on(spy, rec_pid, rec_out))  # every thread
     try:
         await asyncio.sleep(1.0)  # py-spy attaches: a fixed span, not a wait on the server
         got = (await window({"on": (server, kernel)}, *spec[1:]))["on"]
     finally:
-        proc.send_signal(signal.SIGINT)  # py-spy writes what it sampled, then exits
-        await asyncio.to_thread(proc.wait, 60)
+        for proc in spies:
+            proc.send_signal(signal.SIGINT)  # py-spy writes what it sampled, then exits
+        for proc in spies:
+            await asyncio.to_thread(proc.wait, 60)
     counted = count(out.read_text() if out.exists() else "")
     share = counted["ours"] / counted["samples"] if counted["samples"] else float("nan")
     return {
@@ -97,6 +137,10 @@ async def sampled_window(
         "server_ms_per_run": got["sched_ms_per_run"],
         "ours_ms_per_run": share * got["sched_ms_per_run"],
         "mb_per_run": got["mb_per_run"],
+        "recording": {
+            **count_all(rec_out.read_text() if rec_out.exists() else ""),
+            "ms_per_run": got["recording_ms_per_run"],
+        },
     }
 
 

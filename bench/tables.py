@@ -97,8 +97,33 @@ def sampled_table(s: dict[str, Any]) -> str:
             f"| printing, {f['runs']} runs of {f['mb_per_run']:.2f} MB | {f['samples']:,} | "
             f"{f['ours']:,} | {f['share']:.2%} | {f['server_ms_per_run']:.1f} ms | "
             f"**{f['ours_ms_per_mb']:.3f} ms per MB** | {top(f)} |",
+            *recording_sampled(t, f),
         ]
     )
+
+
+def recording_sampled(t: dict[str, Any], f: dict[str, Any]) -> list[str]:
+    """The recording process through the same windows (sampled.py), if it was sampled."""
+    if not t.get("recording") or not f.get("recording"):
+        return []
+
+    def top(w: dict[str, Any]) -> str:
+        found = w["recording"]["functions"]
+        return ", ".join(f"`{name}` {n}" for name, n in found.items()) or "none"
+
+    return [
+        "",
+        "The recording process (the server's child: the machine's CPU, not the "
+        "server's) through the same windows, every thread sampled: its most "
+        "sampled innermost functions, whatever their module.",
+        "",
+        "| window | samples | its CPU a run (10 ms ticks) | most sampled |",
+        "|---|---|---|---|",
+        f"| `pass`, {t['runs']} runs | {t['recording']['samples']:,} | "
+        f"{t['recording']['ms_per_run']:.2f} ms | {top(t)} |",
+        f"| printing, {f['runs']} runs of {f['mb_per_run']:.2f} MB | "
+        f"{f['recording']['samples']:,} | {f['recording']['ms_per_run']:.1f} ms | {top(f)} |",
+    ]
 
 
 def cpu_table(c: dict[str, Any]) -> str:
