@@ -4,8 +4,8 @@ The same history is written into the embedded SQLite store and into a real
 PostgreSQL server (Debian's, started here on loopback, as the tests do), through
 the server's own writer (``Writer`` + ``History``, in process, no HTTP): first
 ``N`` executions one after another as one server records them, then the reads
-the panel makes, timed as medians: a full log (``log_page``, pages of 5,000, as
-GET tree sends it) and a cell's newest 100 versions. Each row gives both and
+the panel makes, timed as medians: a full log (``log_pages``, a page at a time in
+one transaction, as GET tree reads it) and a cell's newest 100 versions. Each row gives both and
 their ratio, PostgreSQL over SQLite.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from jupyter_branch.model import Execution
-from jupyter_branch.service import LOG_PAGE, HistoryService
+from jupyter_branch.service import HistoryService
 from jupyter_branch.store.engine import open_store
 from jupyter_branch.store.history import History
 from jupyter_branch.store.writer import Writer
@@ -80,10 +80,8 @@ def median_ms(fn: Any, repeat: int) -> float:
 
 
 def full_log(service: HistoryService) -> None:
-    page = service.log_page(NB)
-    until = page["until"]
-    while page["count"] >= LOG_PAGE and page["last"] < until:
-        page = service.log_page(NB, page["last"], until)
+    for _ in service.log_pages(NB):
+        pass
 
 
 def measure(quick: bool, log: Any) -> dict[str, Any]:

@@ -78,26 +78,6 @@ class HistoryService:
         with self.engines.reader.begin() as conn:
             return self._reads(conn).log(abs_path, since_seq, of)
 
-    def log_page(
-        self,
-        abs_path: str,
-        since_seq: int = 0,
-        until_seq: int | None = None,
-        of: str | None = None,
-        text: bool = False,
-    ) -> dict[str, Any]:
-        """One page (``LOG_PAGE`` states) of ``log``, encoded by the database: a JSON
-        array (``states_json``), or with ``text`` the command line's lines (``lines``).
-
-        The first call (no ``until_seq``) also answers ``head``, ``running``,
-        ``deleted`` and ``until``, the newest ``seq`` then: ask for the next
-        pages with ``since_seq`` = the ``last`` of the previous one, and
-        ``until_seq`` = that ``until``, so the pages add up to one moment's log.
-        """
-        with self.engines.reader.begin() as conn:
-            reads = self._reads(conn)
-            return reads.log_page(abs_path, since_seq, until_seq, of, LOG_PAGE, text=text)
-
     def log_pages(
         self, abs_path: str, since_seq: int = 0, of: str | None = None, text: bool = False
     ) -> Iterator[dict[str, Any]]:

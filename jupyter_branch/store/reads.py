@@ -276,28 +276,13 @@ class Reads:
             "deleted": nb["deleted"] is not None,
         }
 
-    def log_page(
-        self,
-        abs_path: str,
-        since_seq: int = 0,
-        until_seq: int | None = None,
-        of: str | None = None,
-        limit: int = LOG_PAGE,
-        text: bool = False,
-    ) -> dict[str, Any]:
-        """One page (``limit`` states) of ``log``, encoded by the database: a JSON array
-        (``states_json``), or with ``text`` the command line's lines (``lines``).
-
-        The first call (no ``until_seq``) also answers ``head``, ``running``,
-        ``deleted`` and ``until``, the newest ``seq`` then: ask for the next
-        pages with ``since_seq`` = the ``last`` of the previous one, and
-        ``until_seq`` = that ``until``, so the pages add up to one moment's log.
-        """
-        return self._log_page(self.notebook(abs_path, of), since_seq, until_seq, limit, text)
-
     def _log_page(
         self, nb: Any, since_seq: int, until_seq: int | None, limit: int, text: bool
     ) -> dict[str, Any]:
+        """One page (``limit`` states) of the log, encoded by the database: a JSON array
+        (``states_json``), or with ``text`` the command line's lines (``lines``). The
+        first (no ``until_seq``) also answers ``head``, ``running``, ``deleted`` and
+        ``until``, the newest ``seq`` then, which bounds the next pages."""
         out: dict[str, Any] = {}
         if until_seq is None:
             until_seq = last_seq(self.runner, nb)
@@ -319,7 +304,7 @@ class Reads:
         limit: int = LOG_PAGE,
         text: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """The whole log after ``since_seq``, a page at a time (``log_page``): the first
+        """The whole log after ``since_seq``, a page at a time (``_log_page``): the first
         page with the summary, then the next ones up to that moment's newest state.
         Raises NotFound (at the first page) for a notebook without history."""
         nb = self.notebook(abs_path, of)

@@ -12,7 +12,7 @@ TIMES = [0.5, 59.9996, 1_700_000_000.0004, 1_700_000_059.9999, 1_234_567_890.123
 
 
 def page(store: Any, as_text: bool) -> Any:
-    found = store.service.log_page(store.nb, text=as_text)
+    [found] = store.service.log_pages(store.nb, text=as_text)  # a short log: one page
     if as_text:
         return found["lines"].decode("utf-8").splitlines()  # UTF-8, as the store encodes it
     return json.loads(found["states_json"])
