@@ -34,6 +34,7 @@ import collections
 import signal
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,36 +68,33 @@ def py_spy() -> Path | None:
     return path if path.exists() else None
 
 
-def count(raw: str) -> dict[str, Any]:
-    """Count py-spy's raw (collapsed) stacks: all samples, ours, and ours by function."""
-    total = ours = 0
-    functions: collections.Counter[str] = collections.Counter()
+def leaves(raw: str) -> Iterator[tuple[str, str, int]]:
+    """py-spy's raw (collapsed) stacks as (innermost function, its file, samples)."""
     for line in raw.splitlines():
         stack, _, n = line.rpartition(" ")
-        if not stack or not n.isdigit():
-            continue
-        total += int(n)
-        leaf = stack.rsplit(";", 1)[-1]
-        if OURS in leaf:  # "function (path/jupyter_branch/module.py:line)"
-            ours += int(n)
-            module = leaf.split(OURS, 1)[1].split(":", 1)[0]
-            functions[f"{leaf.split(' (', 1)[0]} ({module})"] += int(n)
+        if stack and n.isdigit():
+            name, _, where = stack.rsplit(";", 1)[-1].partition(" (")  # "fn (path:line)"
+            yield name, where.rsplit(":", 1)[0], int(n)
+
+
+def count(raw: str) -> dict[str, Any]:
+    """All samples, ours, and ours by function (module under ``jupyter_branch/``)."""
+    total = ours = 0
+    functions: collections.Counter[str] = collections.Counter()
+    for name, path, n in leaves(raw):
+        total += n
+        if OURS in path:
+            ours += n
+            functions[f"{name} ({path.split(OURS, 1)[1]})"] += n
     return {"samples": total, "ours": ours, "functions": dict(functions.most_common(TOP))}
 
 
 def count_all(raw: str) -> dict[str, Any]:
-    """Count py-spy's raw stacks by their innermost function, whatever its module."""
-    total = 0
+    """All samples, and by innermost function, whatever its module."""
     functions: collections.Counter[str] = collections.Counter()
-    for line in raw.splitlines():
-        stack, _, n = line.rpartition(" ")
-        if not stack or not n.isdigit():
-            continue
-        total += int(n)
-        name, _, where = stack.rsplit(";", 1)[-1].partition(" (")
-        module = where.rsplit("/", 1)[-1].split(":", 1)[0]
-        functions[f"{name} ({module})"] += int(n)
-    return {"samples": total, "functions": dict(functions.most_common(TOP))}
+    for name, path, n in leaves(raw):
+        functions[f"{name} ({path.rsplit('/', 1)[-1]})"] += n
+    return {"samples": sum(functions.values()), "functions": dict(functions.most_common(TOP))}
 
 
 def spy_on(spy: Path, pid: int, out: Path, *options: str) -> subprocess.Popen[bytes]:
