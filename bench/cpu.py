@@ -78,14 +78,13 @@ import contextlib
 import os
 import sqlite3
 import time
-from pathlib import Path
 from typing import Any
 
 import psutil
 
 from .lab_client import Kernel, OutputModel
 from .overhead import quickack
-from .servers import Server, is_recording
+from .servers import Server, is_recording, sched_times
 from .stats import median
 
 NOTEBOOK = "cpu.ipynb"
@@ -133,19 +132,6 @@ def cpu_times(pid: int) -> tuple[float, float]:
     main = next((t for t in proc.threads() if t.id == pid), None)
     main_s = main.user_time + main.system_time if main else float("nan")
     return float(total.user + total.system), float(main_s)
-
-
-def sched_times(pid: int) -> dict[int, float]:
-    """CPU seconds of each live thread, to the nanosecond (``/proc/<pid>/task/*/schedstat``).
-
-    A cross-check of ``cpu_times`` finer than its 10 ms ticks; a thread that ends
-    takes its time with it, so a window compares the threads it saw at both ends.
-    """
-    out: dict[int, float] = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        with contextlib.suppress(OSError):
-            out[int(tid)] = int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
-    return {tid: ns / 1e9 for tid, ns in out.items()}
 
 
 def recording_pid(pid: int) -> int | None:

@@ -28,7 +28,10 @@ variant takes 12 blocks a side in each set (96 pairs of blocks), the flood 6
 variant, compared with the first "off" exactly as "on" is: what this machine
 reads as overhead when there is none. Blocks keep 50 runs: shorter ones would
 leave more of the recording of a block to the wait after it, out of the time
-measured.
+measured. Each block also reads what its runs cost in CPU (schedstat, every
+thread): the server's and the kernel's over the runs alone (the wait asks the
+"on" server about its writer, which costs it more than a run), the recording
+process's through the wait too (all its work for the block).
 
 Two cells: a trivial one (``pass``), and one printing 100,000 lines (each run
 prints a different first line, as real logs differ, so nothing is deduplicated).
@@ -51,10 +54,8 @@ import statistics
 import time
 from typing import Any
 
-import psutil
-
 from .lab_client import Kernel
-from .servers import Server
+from .servers import Server, cpu_seconds
 from .stats import median, summary
 
 TRIVIAL = "pass"
@@ -86,11 +87,6 @@ def quickack(kernel: Kernel, on: bool) -> None:
     kernel._read = read  # type: ignore[method-assign]
 
 
-def cpu_seconds(pid: int) -> float:
-    times = psutil.Process(pid).cpu_times()
-    return float(times.user + times.system)
-
-
 async def wait_quiet(server: Server, timeout: float = 60) -> None:
     """Wait until the server's recorder and writer have nothing left to do."""
     if not server.branch:
@@ -112,20 +108,24 @@ async def run_block(
     server: Server, kernel: Kernel, code: str, cell_id: str, n: int, pause: float = 0.0
 ) -> dict[str, Any]:
     assert server.proc is not None
-    kernel_pid = server.kernel_pids()
-    server_cpu = cpu_seconds(server.proc.pid)
-    kernel_cpu = sum(cpu_seconds(p) for p in kernel_pid)
+    parts = {
+        "server_cpu": [server.proc.pid],
+        "kernel_cpu": server.kernel_pids(),
+        "recording_cpu": server.recording_pids(),
+    }
+    before = {part: cpu_seconds(pids) for part, pids in parts.items()}
     times = []
     for _ in range(n):
         times.append(await kernel.execute(code, cell_id))
         if pause:
             await asyncio.sleep(pause)
+    # the server's and the kernel's CPU over the runs alone: the wait below asks the
+    # "on" server about its writer, which the "off" server is never asked
+    spent = {part: cpu_seconds(parts[part]) - before[part] for part in ("server_cpu", "kernel_cpu")}
     await wait_quiet(server)
-    return {
-        "times": times,
-        "server_cpu": (cpu_seconds(server.proc.pid) - server_cpu) / n,
-        "kernel_cpu": (sum(cpu_seconds(p) for p in kernel_pid) - kernel_cpu) / n,
-    }
+    # the recording process's, the wait included: all its work for these runs
+    spent["recording_cpu"] = cpu_seconds(parts["recording_cpu"]) - before["recording_cpu"]
+    return {"times": times, **{part: seconds / n for part, seconds in spent.items()}}
 
 
 def order(sides: tuple[str, ...], turn: int) -> tuple[str, ...]:
@@ -190,6 +190,7 @@ def summarize(
             "all": summary(times[side]),
             "server_cpu_per_exec": median([r["server_cpu"] for r in runs[side]]),
             "kernel_cpu_per_exec": median([r["kernel_cpu"] for r in runs[side]]),
+            "recording_cpu_per_exec": median([r["recording_cpu"] for r in runs[side]]),
         }
     pair_ratios = [
         ratio(a["times"], b["times"]) for a, b in zip(runs["on"], runs["off"], strict=True)

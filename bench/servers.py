@@ -57,6 +57,28 @@ def is_recording(pid: int) -> bool | None:
         return None
 
 
+def sched_times(pid: int) -> dict[int, float]:
+    """CPU seconds of each live thread, to the nanosecond (``/proc/<pid>/task/*/schedstat``).
+
+    Finer than ``/proc/<pid>/stat``'s 10 ms ticks; a thread that ends
+    takes its time with it, so a window compares the threads it saw at both ends.
+    """
+    out: dict[int, float] = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError):
+            out[int(tid)] = int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
+    return {tid: ns / 1e9 for tid, ns in out.items()}
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds the processes ``pids`` have spent so far, every thread (schedstat)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):  # gone: it counts for nothing
+            total += sum(sched_times(pid).values())
+    return total
+
+
 class Server:
     """One Jupyter server process and its private folders."""
 
@@ -199,6 +221,10 @@ class Server:
     def kernel_pids(self) -> list[int]:
         """The server's kernels (not jupyter-branch's recording process)."""
         return [pid for pid in self.child_pids() if is_recording(pid) is False]
+
+    def recording_pids(self) -> list[int]:
+        """jupyter-branch's recording process, if the server has one."""
+        return [pid for pid in self.child_pids() if is_recording(pid)]
 
     def stop(self, keep: bool = False) -> None:
         """Stop the server (SIGTERM: it shuts its kernels down), then whatever it left.

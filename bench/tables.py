@@ -13,6 +13,22 @@ from .bars import BARS_CLI, pct
 from .stats import ms, size
 
 
+def _overhead_cpu(off: dict[str, Any], on: dict[str, Any]) -> str:
+    """The CPU cells of an overhead row: server and kernel off -> on, then the recording
+    process (a run from before it was measured shows the server's alone, in ticks)."""
+    server = f"{ms(off['server_cpu_per_exec'])} -> {ms(on['server_cpu_per_exec'])}"
+    if "recording_cpu_per_exec" not in on:
+        return f"{server} | n/a"
+
+    def fine(side: dict[str, Any], part: str) -> str:
+        return f"{side[part + '_cpu_per_exec'] * 1000:.2f}"
+
+    return (
+        f"{fine(off, 'server')} -> {fine(on, 'server')} ms; {fine(off, 'kernel')} -> "
+        f"{fine(on, 'kernel')} ms | {fine(on, 'recording')} ms"
+    )
+
+
 def overhead_table(ov: dict[str, Any]) -> str:
     names = {
         "trivial_quickack": "`pass`, back to back, client ACKs at once (the bar)",
@@ -23,8 +39,8 @@ def overhead_table(ov: dict[str, Any]) -> str:
     lines = [
         "| cell | off: median (block medians) | on: median (block medians) | overhead "
         "| block pairs: median, middle half, range | on slower | extra per run "
-        "| server CPU per run, off -> on |",
-        "|---|---|---|---|---|---|---|---|",
+        "| CPU per run, off -> on: server; kernel | recording process per run |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for key, name in names.items():
         r = ov.get(key)
@@ -46,14 +62,15 @@ def overhead_table(ov: dict[str, Any]) -> str:
             f"({ms(off['block_median_min'])}-{ms(off['block_median_max'])}) | {ms(on['median'])} "
             f"({ms(on['block_median_min'])}-{ms(on['block_median_max'])}) | "
             f"**{pct(r['overhead'])}** | {pairs} | {slower} | "
-            f"{r['extra_ms']:+.1f} ms | {ms(off['server_cpu_per_exec'])} -> "
-            f"{ms(on['server_cpu_per_exec'])} |"
+            f"{r['extra_ms']:+.1f} ms | {_overhead_cpu(off, on)} |"
         )
     lines += [
         "",
         "Overhead: the median of every run on, over the median of every run off. A block "
         "pair is one block on and the block off beside it: its ratio, over all pairs, shows "
-        "how far one comparison can stray on this machine.",
+        "how far one comparison can stray on this machine. CPU: the median block's, every "
+        "thread (schedstat); the server's and the kernel's over the runs alone, the "
+        "recording process's with the wait after them (all its work for the block).",
     ]
     trivial = ov.get("trivial_quickack") or {}
     if "set_overheads" in trivial:
