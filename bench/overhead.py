@@ -24,9 +24,10 @@ still read sets' controls from -20.1% to +17.5%, so a set's own number says
 little; the pooled control read +0.1%. So the bar's
 variant takes 12 blocks a side in each set (96 pairs of blocks), the flood 6
 (48 pairs), the other two trivial variants 3. Each set also has a
-**control**: a second "off" server, run in turn with the others in the bar's
-variant, compared with the first "off" exactly as "on" is: what this machine
-reads as overhead when there is none. Blocks keep 50 runs: shorter ones would
+**control**: a second "off" server, run in turn with the others in the two
+judged variants (the bar's trivial one and the flood), compared with the first
+"off" exactly as "on" is: what this machine reads as overhead when there is
+none. Blocks keep 50 runs: shorter ones would
 leave more of the recording of a block to the wait after it, out of the time
 measured. Each block also reads what its runs cost in CPU (schedstat, every
 thread): the server's and the kernel's over the runs alone (the wait asks the
@@ -66,7 +67,7 @@ SETS = 8  # fresh sets of servers a full run (--quick: 2)
 BAR_BLOCKS = 12  # blocks a side in each set, the bar's variant: 96 pairs of blocks in all
 FLOOD_BLOCKS = 6  # the 100k-lines cell: 48 pairs
 OTHER_BLOCKS = 3  # the other trivial variants (shown, not judged): 24 pairs
-SIDES = ("on", "off", "control")  # control: a second "off" server, for the bar's variant
+SIDES = ("on", "off", "control")  # control: a second "off" server, for the judged variants
 
 
 def quickack(kernel: Kernel, on: bool) -> None:
@@ -171,7 +172,7 @@ def summarize(
     """Medians, block ranges and the overhead ratio over every set of servers.
 
     ``sets``: each fresh set's block runs by side ("on", "off" and, for the
-    bar's variant, "control": a second "off" server, run the same way).
+    judged variants, "control": a second "off" server, run the same way).
     """
     runs = {side: [r for s in sets for r in s[side]] for side in sets[0]}
     times = {side: all_times(block_runs) for side, block_runs in runs.items()}
@@ -274,7 +275,7 @@ async def measure(quick: bool, log: Any) -> dict[str, Any]:
             log(f"    print_100k: {print_blocks} blocks x {print_n} runs per server")
             collected.setdefault("print_100k", []).append(
                 await run_blocks(
-                    kernels, ("on", "off"), PRINT_100K, "print100k", print_blocks, print_n, 0.0, n
+                    kernels, SIDES, PRINT_100K, "print100k", print_blocks, print_n, 0.0, n
                 )
             )
             info = await asyncio.to_thread(kernels["on"][0].get, "jupyter-branch/api/info")

@@ -74,19 +74,20 @@ def overhead_table(ov: dict[str, Any]) -> str:
     ]
     trivial = ov.get("trivial_quickack") or {}
     if "set_overheads" in trivial:
-        each = ", ".join(pct(v) for v in trivial["set_overheads"])
-        lines += [
-            "",
-            f"Fresh sets of servers: {trivial['sets']}, their runs pooled. The bar's cell in "
-            f"each set alone: {each}.",
-        ]
-        if "control_overhead" in trivial:
-            each = ", ".join(pct(v) for v in trivial["control_set_overheads"])
-            lines[-1] += (
-                ' **Control**, a second "off" server against the first, timed the same '
-                f"way: {pct(trivial['control_overhead'])} (each set: {each}): what this "
-                "machine reads as overhead where there is none."
-            )
+        lines += ["", f"Fresh sets of servers: {trivial['sets']}, their runs pooled."]
+        for key, cell in (("trivial_quickack", "The bar's cell"), ("print_100k", "The flood")):
+            r = ov.get(key) or {}
+            if "set_overheads" not in r:
+                continue
+            each = ", ".join(pct(v) for v in r["set_overheads"])
+            lines[-1] += f" {cell} in each set alone: {each}."
+            if "control_overhead" in r:
+                each = ", ".join(pct(v) for v in r["control_set_overheads"])
+                lines[-1] += (
+                    ' **Control**, a second "off" server against the first, timed the same '
+                    f"way: {pct(r['control_overhead'])} (each set: {each}): what this "
+                    "machine reads as overhead where there is none."
+                )
     return "\n".join(lines)
 
 
