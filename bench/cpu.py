@@ -84,7 +84,7 @@ import psutil
 
 from .lab_client import Kernel, OutputModel
 from .overhead import quickack
-from .servers import Server, is_recording, sched_times
+from .servers import Server, sched_times
 from .stats import median
 
 NOTEBOOK = "cpu.ipynb"
@@ -134,11 +134,6 @@ def cpu_times(pid: int) -> tuple[float, float]:
     return float(total.user + total.system), float(main_s)
 
 
-def recording_pid(pid: int) -> int | None:
-    """The server's recording process (jupyter-branch's default), if it has one."""
-    return next((c.pid for c in psutil.Process(pid).children() if is_recording(c.pid)), None)
-
-
 def recorded(server: Server) -> tuple[int, int]:
     """(execute states, running executions) in the server's store, read from the file."""
     if not server.store_path.exists():
@@ -178,7 +173,7 @@ class Probe:
     def __init__(self, server: Server) -> None:
         assert server.proc is not None
         self.pid = server.proc.pid
-        self.recording = recording_pid(self.pid)
+        self.recording = next(iter(server.recording_pids()), None)
 
     def read(self) -> dict[str, Any]:
         total, main = cpu_times(self.pid)

@@ -45,7 +45,6 @@ from .cpu import (
     TRIVIAL,
     TRIVIAL_RUNS,
     WARMUP,
-    recording_pid,
     settle,
     window,
 )
@@ -115,7 +114,7 @@ async def sampled_window(
     out, rec_out = folder / f"{name}.txt", folder / f"{name}-recording.txt"
     assert server.proc is not None
     spies = [spy_on(spy, server.proc.pid, out, "--gil")]
-    rec_pid = recording_pid(server.proc.pid)
+    rec_pid = next(iter(server.recording_pids()), None)
     if rec_pid is not None:
         spies.append(spy_on(spy, rec_pid, rec_out))  # every thread
     try:
