@@ -27,6 +27,7 @@ from .capture import wrap_connection_class
 from .coverage import Coverage, log_coverage, survey
 from .handlers import handlers
 from .identity import default_owner
+from .kernel_notebooks import follow_sessions
 from .live import Watchers
 from .paths import PathOutsideRoot, RootPaths
 from .recorder import Recorder
@@ -190,6 +191,7 @@ class BranchApp(ExtensionApp):
                     base, self.recorder
                 )
             events.add_listener(schema_id=KERNEL_ACTIONS, listener=self.recorder.on_kernel_action)
+            follow_sessions(server.session_manager, self.recorder.sessions_changed)
         events.add_listener(schema_id=CONTENTS, listener=self._on_contents_event)
         self.documents = ServerDocuments(
             server.web_app.settings, self.paths.to_abs, self.service.report_document, loop=loop

@@ -1,9 +1,12 @@
-"""Which notebooks a kernel runs for: its sessions, asked for as runs start, kept two seconds.
+"""Which notebooks a kernel runs for: its sessions, asked for as runs start, kept until they change.
 
 The recorder records a run under the notebook whose session holds the kernel
 when the request did not name one. Sessions live in the server (the
-recording process asks for them), so what was found is kept for
-``SESSION_TTL`` seconds. A kernel no session names any more (its notebook was
+recording process asks for them), so what was found is kept until the server
+says its sessions changed (``follow_sessions`` hooks the session manager's
+writes), and at most ``SESSION_TTL`` seconds. Asking every two seconds
+instead cost the server about 0.15 ms of CPU a run while runs came back to
+back (docs/notes.md). A kernel no session names any more (its notebook was
 just closed, an API client deleted its session right after its run) keeps the
 notebooks it had when last looked up, until the recorder says it is gone.
 Renames are applied to what was found for ``RENAME_MEMORY`` seconds:
@@ -15,17 +18,63 @@ as a second, separate history.
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .paths import PathOutsideRoot, RootPaths
 
 log = logging.getLogger("jupyter_branch")
 
-SESSION_TTL = 2.0
+SESSION_TTL = 60.0  # a safety net: the session manager's writes say when to look again
 RENAME_MEMORY = 30.0  # seconds a rename is applied to sessions that lag behind it
+# the session manager's methods that change sessions (jupyter_server 2)
+SESSION_WRITES = ("create_session", "save_session", "update_session", "delete_session")
+
+
+def follow_sessions(session_manager: Any, changed: Callable[[], None]) -> None:
+    """Call ``changed`` after each of ``session_manager``'s writes (on this instance,
+    whatever its class; a method it lacks is left alone). Wrapped once."""
+    if getattr(session_manager, "_jupyter_branch_follows", False):
+        return
+    for name in SESSION_WRITES:
+        method = getattr(session_manager, name, None)
+        if callable(method):
+            setattr(session_manager, name, _then(method, changed))
+    session_manager._jupyter_branch_follows = True
+
+
+def _then(method: Callable[..., Any], changed: Callable[[], None]) -> Callable[..., Any]:
+    """``method``, then ``changed`` (even if it failed: it may have changed something)."""
+
+    def after() -> None:
+        try:
+            changed()
+        except Exception as err:
+            log.debug("jupyter-branch: could not note a session change: %s", err)
+
+    if not inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            finally:
+                after()
+
+        return wrapper
+
+    @functools.wraps(method)
+    async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(*args, **kwargs)
+        finally:
+            after()
+
+    return async_wrapper
 
 
 class KernelNotebooks:
@@ -43,6 +92,11 @@ class KernelNotebooks:
         """A notebook or folder was renamed: name the new path from now on."""
         self._renames.append((time.monotonic(), old, new))
         self._cache.clear()
+
+    def sessions_changed(self) -> None:
+        """The server's sessions changed: look them up again at the next run. What was
+        found is kept for a kernel no session names any more."""
+        self._cache = {k: (float("-inf"), paths) for k, (_, paths) in self._cache.items()}
 
     def _renamed(self, path: str) -> str:
         now = time.monotonic()

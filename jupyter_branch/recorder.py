@@ -353,6 +353,10 @@ class Recorder(KernelActions):
         """A notebook or folder was renamed: attribute to the new path from now on."""
         self.notebooks.note_rename(old, new)
 
+    def sessions_changed(self) -> None:
+        """The server's sessions changed: find each kernel's notebooks again."""
+        self.notebooks.sessions_changed()
+
     def prefetch_paths(self, kernel_id: str) -> None:
         """A run is under way: find its notebook now, while its session surely exists.
 

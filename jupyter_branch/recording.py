@@ -12,7 +12,7 @@ server tells it, over a socket pair (``channel.py``), what only the server sees:
   process reads only before it reads the kernels' messages:
   ``Recorder.catch_up``; as a ``frame``, the websocket message unread, which
   this process reads, so that the server's loop parses nothing);
-- ``rename``: a notebook was renamed;
+- ``rename``: a notebook was renamed; ``sessions``: the sessions changed;
 - ``documents``: the server holds Y documents, so a run's pending edits are
   reported (``ask`` "began") before the run is written;
 - ``submit``: a write of the server's (a report, a restore, a label, a file event);
@@ -205,6 +205,10 @@ class Recording:
     def do_rename(self, old: str, new: str) -> None:
         if self.recorder is not None:
             self.recorder.note_rename(old, new)
+
+    def do_sessions(self) -> None:
+        if self.recorder is not None:
+            self.recorder.sessions_changed()
 
     def do_submit(
         self, op_id: int, name: str, args: tuple[Any, ...], urgent: bool, key: str | None

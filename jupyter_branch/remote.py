@@ -210,6 +210,9 @@ class RecorderLink(KernelActions):
     def note_rename(self, old: str, new: str) -> None:
         self._send("rename", old, new)
 
+    def sessions_changed(self) -> None:
+        self._send("sessions")
+
 
 class RecordingProcess:
     """The recording process, seen from the server; started again if it dies."""

@@ -150,7 +150,6 @@ async def test_history_follows_a_rename_made_in_jupyter(jp_fetch, jp_ws_fetch, j
         await jp_fetch(
             "api", "sessions", client.session_id, method="PATCH", body=json.dumps({"path": new})
         )
-        await asyncio.sleep(2.5)  # past the recorder's session cache
         await client.execute("print('second')", "c1")
         states = await executes(api, new, 2)
         assert [s["event"] for s in states if s["event"] == "execute"] == ["execute", "execute"]
@@ -158,6 +157,33 @@ async def test_history_follows_a_rename_made_in_jupyter(jp_fetch, jp_ws_fetch, j
         assert code == 200 and old["states"] == [], "the old name has no history any more"
     finally:
         client.close()
+
+
+async def a_run_right_after_its_session_moves(jp_fetch, jp_ws_fetch, jp_root_dir, api):
+    """The recorder keeps what it found of a kernel's sessions until the session
+    manager changes one: the very next run must see the change."""
+    first = write_notebook(jp_root_dir, "first.ipynb")
+    second = write_notebook(jp_root_dir, "second.ipynb")
+    client = await LabLikeClient(jp_fetch, jp_ws_fetch, first).start()
+    try:
+        await client.execute("print('in the first')", cell_id=None)
+        await executes(api, first, 1)
+        await jp_fetch(
+            "api", "sessions", client.session_id, method="PATCH", body=json.dumps({"path": second})
+        )
+        await client.execute("print('in the second')", cell_id=None)
+        (state,) = await executes(api, second, 1)
+        _, detail = await api(f"states/{state['id']}", path=second)
+        assert detail["outputs"][0]["text"] == "in the second\n"
+        assert len(await executes(api, first, 1)) == 1, "nothing more under the first"
+    finally:
+        client.close()
+
+
+async def test_a_run_right_after_its_session_moves_goes_to_the_new_notebook(
+    jp_fetch, jp_ws_fetch, jp_root_dir, api
+):
+    await a_run_right_after_its_session_moves(jp_fetch, jp_ws_fetch, jp_root_dir, api)
 
 
 async def test_four_notebooks_at_once_lose_nothing(jp_fetch, jp_ws_fetch, jp_root_dir, api):

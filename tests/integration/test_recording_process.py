@@ -17,7 +17,7 @@ import pytest
 
 from jupyter_branch.tap import KernelTap
 from tests.conftest import wait_for
-from tests.integration.test_recording import executes
+from tests.integration.test_recording import a_run_right_after_its_session_moves, executes
 from tests.kernel_client import LabLikeClient, write_notebook
 
 
@@ -171,6 +171,12 @@ class TestInTheServerProcess:
             assert (state["cell_id"], detail["outputs"][0]["text"]) == ("c1", "42\n")
         finally:
             client.close()
+
+    async def test_a_run_right_after_its_session_moves_goes_to_the_new_notebook(
+        self, jp_fetch, jp_ws_fetch, jp_root_dir, api, branch_app
+    ):
+        assert branch_app.process is None
+        await a_run_right_after_its_session_moves(jp_fetch, jp_ws_fetch, jp_root_dir, api)
 
     async def test_a_run_whose_kernel_shuts_down_before_its_batch_is_read_is_kept(
         self, jp_fetch, jp_ws_fetch, jp_root_dir, api, branch_app, monkeypatch
