@@ -4,9 +4,9 @@ The recorder records a run under the notebook whose session holds the kernel
 when the request did not name one. Sessions live in the server (the
 recording process asks for them), so what was found is kept until the server
 says its sessions changed (``follow_sessions`` hooks the session manager's
-writes), and at most ``SESSION_TTL`` seconds. Asking every two seconds
-instead cost the server about 0.15 ms of CPU a run while runs came back to
-back (docs/notes.md). A kernel no session names any more (its notebook was
+writes), and at most ``SESSION_TTL`` seconds: a run right after its session
+moved is recorded under its new notebook (a cache of two seconds put it under
+the old one). A kernel no session names any more (its notebook was
 just closed, an API client deleted its session right after its run) keeps the
 notebooks it had when last looked up, until the recorder says it is gone.
 Renames are applied to what was found for ``RENAME_MEMORY`` seconds:
