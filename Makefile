@@ -15,7 +15,7 @@ PORT ?= 8888
 # Galata drives this browser; Playwright's own downloads are not used.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab test setup test-python test-js test-ui test-compat screenshots chromium postgresql lint clean check-auth
+.PHONY: lab test setup test-python test-js test-ui test-compat screenshots chromium postgresql valgrind lint clean check-auth
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -101,16 +101,28 @@ chromium:
 	  fi; \
 	fi
 
+# bench/instructions.py counts the server's instructions under callgrind
+valgrind:
+	@if ! command -v valgrind >/dev/null || ! command -v callgrind_control >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "valgrind not found: installing Debian's valgrind"; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y valgrind; \
+	  else \
+	    echo "The bench needs valgrind (sudo apt-get install valgrind)." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
 lint: setup
 	$(BIN)/ruff check jupyter_branch tests $(wildcard bench/*.py)
 	$(BIN)/ruff format --check jupyter_branch tests $(wildcard bench/*.py)
 	$(BIN)/mypy
 	jlpm lint:check
 
-# The benchmarks: a real server, ipykernel and Chromium (installed when missing and root);
-# rewrites docs/benchmarks.md.
+# The benchmarks: a real server, ipykernel, Chromium and valgrind (installed when missing
+# and root); rewrites docs/benchmarks.md.
 BENCH_FLAGS ?=
-bench: setup chromium
+bench: setup chromium valgrind
 	$(PY) -m pip install -q -r bench/requirements.txt
 	cd bench && npm ci --no-audit --no-fund --loglevel=error
 	$(PY) -m bench $(BENCH_FLAGS)

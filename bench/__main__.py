@@ -1,7 +1,7 @@
 """``python -m bench [--quick] [--only SECTIONS] [--fresh] [--no-kishu]``: run, then report.
 
 Runs the sections of SPEC's "Bars it must clear" in order (server CPU,
-overhead, size, latency, CLI, panel, writer, backends), writes every number to
+server instructions, overhead, size, latency, CLI, panel, writer, backends), writes every number to
 ``bench/results/latest.json`` (and a dated copy, ``run-*.json``), adds a line
 to ``bench/runs.jsonl`` (the history the three-run tables read: history.py),
 and rewrites the generated part of
@@ -31,6 +31,7 @@ from . import (
     cli,
     cpu,
     history,
+    instructions,
     kishu_ref,
     latency,
     overhead,
@@ -131,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         return result
 
     section("cpu", lambda: asyncio.run(cpu_section()))
+    section("instructions", lambda: asyncio.run(instructions.measure(args.quick, log)))
     section("overhead", lambda: asyncio.run(overhead.measure(args.quick, log)))
 
     def sizes() -> dict[str, Any]:

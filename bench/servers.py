@@ -5,7 +5,8 @@ on 127.0.0.1 only, on a free port away from the ones other work uses (8888,
 8899, 8900), with a random token, its own root dir and its own Jupyter data,
 config and runtime dirs, so the history store starts empty unless a store is
 given (``db_url``). ``branch=False`` starts the same server with the extension
-disabled: the "off" side of the overhead ratio.
+disabled: the "off" side of the overhead ratio. ``launcher`` runs the server
+under another program (instructions.py: valgrind).
 """
 
 from __future__ import annotations
@@ -92,8 +93,10 @@ class Server:
         extra_args: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
         base: Path | None = None,
+        launcher: tuple[str, ...] = (),
     ) -> None:
         self.name = name
+        self.launcher = launcher
         self.branch = branch
         self.base = Path(tempfile.mkdtemp(prefix=f"jb-bench-{name}-", dir=base))
         self.root = root or self.base / "root"
@@ -130,11 +133,18 @@ class Server:
         env.update(self.extra_env)
         return env
 
+    def command(self) -> list[str]:
+        """The server's command line: ``jupyter server``, or run by ``launcher`` (valgrind,
+        say), then as ``python jupyter-server`` so that the launcher holds the server itself,
+        not a ``jupyter`` that execs it."""
+        if self.launcher:
+            return [*self.launcher, sys.executable, str(VENV_BIN / "jupyter-server")]
+        return [str(VENV_BIN / "jupyter"), "server"]
+
     def start(self, timeout: float = 90) -> Server:
         enabled = "True" if self.branch else "False"
         args = [
-            str(VENV_BIN / "jupyter"),
-            "server",
+            *self.command(),
             "--no-browser",
             "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={self.port}",
