@@ -14,9 +14,15 @@ windows, and each window's instructions are read:
 - ``trivial``: 60 runs of ``pass`` in bursts of 10 execute requests sent at
   once, as Run All sends them (under callgrind a server is some 30x slower, so
   runs sent one at a time would each be recorded on their own: the writer's
-  once-a-commit work, its changes and stats, would weigh far more than it does
-  at native speed);
-- ``flood``: 3 runs of a cell printing 120,000 lines (0.73 MB of stream text).
+  once-a-commit work would weigh far more than at native speed, where some 11
+  runs share a commit); **the trivial bar**;
+- ``trivial_single``: the same runs one at a time, each recorded on its own
+  (shown, not judged);
+- ``flood``: 9 runs of a cell printing 120,000 lines (0.73 MB of stream
+  text), which flushes its output itself, 16 messages a run: ipykernel's own
+  flush every 0.2 s would send as many messages as the run lasts tenths of a
+  second, and each costs the server about 1 M instructions; **the per-MB bar**;
+- ``idle``: 5 s without runs, what each server does on its own (shown).
 
 Callgrind starts with its instrumentation off (the server's start-up is not
 counted and runs faster); it is turned on before the warm-up (the same as
@@ -59,9 +65,7 @@ from .servers import Server, sched_times
 NOTEBOOK = "instructions.ipynb"
 TRIVIAL = "pass"
 CHUNKS = 16
-# cpu.py's flood, the same 120,000 lines, sent in 16 stream messages by the cell itself: the
-# kernel's own flushes, every 0.2 s, would send as many as it took tenths of a second, and
-# each message costs the server about 1 M instructions (~0.4 ms)
+# cpu.py's flood, the same 120,000 lines, sent in 16 stream messages by the cell itself
 FLOOD = (
     "import sys, time\n"
     "sys.stdout.flush_interval = 1e6  # the cell flushes: a message each 1/16 of the lines\n"
@@ -120,17 +124,14 @@ class Counted:
 
     def __init__(self, name: str, branch: bool, native: bool = False) -> None:
         self.native = native
-        launcher: tuple[str, ...] = ()
         self.server = Server(name, branch=branch)
-        if not native:
-            out = self.server.base / "cg.%p"
-            launcher = (
+        if not native:  # its dumps go to its own folder: cg.<pid>.<n>
+            self.server.launcher = (
                 VALGRIND,
                 "--tool=callgrind",
                 "--instr-atstart=no",
-                f"--callgrind-out-file={out}",
+                f"--callgrind-out-file={self.server.base / 'cg.%p'}",
             )
-            self.server.launcher = launcher
         self.kernel: Kernel | None = None
         self.pokes = 0
 
