@@ -44,7 +44,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -59,7 +58,7 @@ from .cpu import (
     executions_recorded,
     settle,
 )
-from .lab_client import Kernel, OutputModel
+from .lab_client import Kernel
 from .servers import Server, sched_times
 
 NOTEBOOK = "instructions.ipynb"
@@ -93,30 +92,9 @@ TOTALS = re.compile(rb"^(?:totals|summary):\s+(\d+)", re.MULTILINE)
 def available() -> str | None:
     """Why callgrind cannot run here, or None."""
     for tool in (VALGRIND, CONTROL):
-        if not Path(tool).exists() and not shutil.which(Path(tool).name):
-            return f"{Path(tool).name} not found (Debian: apt-get install valgrind)"
+        if not Path(tool).exists():
+            return f"{tool} not found (Debian: apt-get install valgrind)"
     return None
-
-
-async def burst(kernel: Kernel, code: str, cell_id: str, n: int, outputs: OutputModel) -> None:
-    """Send ``n`` execute requests at once and read until each has its reply and idle."""
-    pending = {kernel.send_execute(code, cell_id) for _ in range(n)}
-    replied: set[str] = set()
-    idle: set[str] = set()
-    while pending - (replied & idle):
-        channel, msg = await kernel._read()
-        parent = msg["parent_header"].get("msg_id")
-        if parent not in pending:
-            continue
-        msg_type = msg["header"]["msg_type"]
-        if channel == "shell" and msg_type == "execute_reply":
-            replied.add(parent)
-        elif channel == "iopub":
-            if msg_type == "status":
-                if msg["content"]["execution_state"] == "idle":
-                    idle.add(parent)
-            else:
-                outputs.add(msg_type, msg["content"])
 
 
 class Counted:
@@ -199,8 +177,9 @@ class Counted:
         assert self.kernel is not None
         expected = executions_recorded(self.server) + n if self.server.branch else 0
         counted = StreamBytes()
-        for _ in range(n // at_once):
-            await burst(self.kernel, code, cell, at_once, counted)
+        for _ in range(n // at_once):  # execute requests sent together, as Run All sends them
+            sent = {self.kernel.send_execute(code, cell) for _ in range(at_once)}
+            await self.kernel.wait_all(sent, counted)
         await settle(self.server, expected, timeout=600)
         await asyncio.sleep(LAND)  # a fixed span for what a commit tells the server
         return counted

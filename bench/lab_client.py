@@ -196,17 +196,27 @@ class Kernel:
 
     async def wait_done(self, msg_id: str, outputs: OutputModel | None = None) -> str:
         """Read until ``msg_id`` has its execute_reply and idle status; return the reply status."""
-        replied, idle, status = False, False, "ok"
-        while not (replied and idle):
+        return (await self.wait_all({msg_id}, outputs))[msg_id]
+
+    async def wait_all(
+        self, msg_ids: set[str], outputs: OutputModel | None = None
+    ) -> dict[str, str]:
+        """Read until every one of ``msg_ids`` has its execute_reply and idle status (their
+        outputs into ``outputs``); return each reply's status."""
+        status: dict[str, str] = {}
+        idle: set[str] = set()
+        while len(status) < len(msg_ids) or len(idle) < len(msg_ids):
             channel, msg = await self._read()
-            if msg["parent_header"].get("msg_id") != msg_id:
+            parent = msg["parent_header"].get("msg_id")
+            if parent not in msg_ids:
                 continue
             msg_type = msg["header"]["msg_type"]
             if channel == "shell" and msg_type == "execute_reply":
-                replied, status = True, msg["content"].get("status", "ok")
+                status[parent] = msg["content"].get("status", "ok")
             elif channel == "iopub":
                 if msg_type == "status":
-                    idle = msg["content"]["execution_state"] == "idle"
+                    if msg["content"]["execution_state"] == "idle":
+                        idle.add(parent)
                 elif outputs is not None:
                     if msg_type == "execute_input":
                         outputs.execution_count = msg["content"].get("execution_count")

@@ -93,10 +93,10 @@ class Server:
         extra_args: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
         base: Path | None = None,
-        launcher: tuple[str, ...] = (),
     ) -> None:
         self.name = name
-        self.launcher = launcher
+        # a program to run the server under (valgrind, say): set before ``start``
+        self.launcher: tuple[str, ...] = ()
         self.branch = branch
         self.base = Path(tempfile.mkdtemp(prefix=f"jb-bench-{name}-", dir=base))
         self.root = root or self.base / "root"

@@ -177,10 +177,12 @@ def instructions_table(n: dict[str, Any]) -> str:
         return f"Not measured: {n['skipped']}."
     w = n["windows"]
     rate = n["ms_per_instruction"]
+    trivial, single, flood = (w["on"][k] for k in ("trivial", "trivial_single", "flood"))
     labels = {
-        "trivial": "`pass`, 60 runs in bursts of 10 (Run All); **the trivial bar**",
-        "trivial_single": "`pass`, 60 runs one at a time (each recorded on its own)",
-        "flood": f"printing 120,000 lines, {w['on']['flood']['runs']} runs of "
+        "trivial": f"`pass`, {trivial['runs']} runs in bursts of {trivial['at_once']} "
+        "(Run All); **the trivial bar**",
+        "trivial_single": f"`pass`, {single['runs']} runs one at a time (each recorded on its own)",
+        "flood": f"printing 120,000 lines, {flood['runs']} runs of "
         f"{n['mb_per_flood']:.2f} MB; **the per-MB bar**",
     }
     lines = [
