@@ -37,7 +37,7 @@ from .store.schema import shares
 from .store.statements import runner_for
 
 _ROLE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,62}$")
-BY_NOTEBOOK = ("states", "state_cells", "blobs", "cell_versions", "running")
+BY_NOTEBOOK = ("states", "state_cells", "blobs", "cell_versions", "running", "log_pages")
 
 
 class TeamError(RuntimeError):

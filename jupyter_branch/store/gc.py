@@ -4,6 +4,7 @@ States older than a cutoff go, except labelled states and Heads; their children
 are re-attached to the nearest kept ancestor so the tree stays a tree. Then cell
 versions and blobs nothing refers to any more go too (and out of the search
 index); an image stored as a blob of its own stays while an outputs list names it.
+The pruned notebooks' kept log pages (``log_pages.py``) are made again.
 On SQLite the file then shrinks by what was removed (``compact.shrink``).
 
 A dry run (``collect``) only reads, on a read connection: a running server's
@@ -24,7 +25,7 @@ from sqlalchemy import Connection, bindparam, delete, func, select, update
 from ..identity import default_owner
 from ..status import servers_using, store_key
 from . import blobs as codec
-from . import search
+from . import log_pages, search
 from .compact import shrink
 from .content import read_layout
 from .engine import StoreEngines, open_reader, open_store
@@ -45,7 +46,7 @@ class ServerRunning(RuntimeError):
 class Plan:
     """What a prune removes: states (with their parents), cell versions, blobs."""
 
-    states: list[Any] = field(default_factory=list)  # rows of (id, parent_id)
+    states: list[Any] = field(default_factory=list)  # rows of (id, parent_id, notebook_id)
     versions: set[int] = field(default_factory=set)
     blobs: set[int] = field(default_factory=set)
     freed: int = 0  # compressed bytes of those blobs
@@ -67,7 +68,7 @@ def _chunks(ids: list[Any]) -> Any:
 def _candidates(conn: Connection, cutoff: float, notebook: str | None, owner: str) -> list[Any]:
     heads = select(notebooks.c.head_id).where(notebooks.c.head_id.is_not(None))
     query = (
-        select(states.c.id, states.c.parent_id)
+        select(states.c.id, states.c.parent_id, states.c.notebook_id)
         .where(
             states.c.created < cutoff,
             states.c.label.is_(None),
@@ -210,6 +211,11 @@ def apply_plan(conn: Connection, found: Plan) -> None:
     search.unindex_blobs(conn, list(found.blobs))
     for chunk in _chunks(list(found.blobs)):
         conn.execute(delete(blobs).where(blobs.c.id.in_(chunk)))
+    # their logs' pages now hold other states: kept again
+    touched = {int(row.notebook_id) for row in found.states}
+    log_pages.drop(conn, touched)
+    for nb_id in sorted(touched):
+        log_pages.fill(conn, nb_id)
 
 
 def _apply_on_sqlite(conn: Connection, found: Plan) -> None:

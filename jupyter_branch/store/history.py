@@ -29,11 +29,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from .. import model
 from ..identity import default_owner, server_name
 from ..model import CellRef, Execution, ReportedCell
+from . import log_pages
 from .content import ContentWriter, load_refs
 from .displays import Displays, DisplayStates
 from .fastexec import fetch_one, write, write_many
 from .files import FileStates
-from .operations import TreeOperations
+from .operations import LOCK_NOTEBOOK, TreeOperations
+from .reads import LOG_PAGE
 from .schema import notebooks, running, state_cells, states
 
 log = logging.getLogger("jupyter_branch")
@@ -59,10 +61,6 @@ _INSERT_NOTEBOOK = {
     )
     for dialect, make in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
-# FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE already holds the one write lock)
-_LOCK_NOTEBOOK = (
-    select(notebooks.c.head_id).where(notebooks.c.id == bindparam("nb")).with_for_update()
-)
 _STATE_OPTIONAL = (
     "by_user",
     "by_client",
@@ -191,7 +189,7 @@ class History(FileStates, DisplayStates, TreeOperations):
         is used only while the database still has it, so states are numbered and
         parented by the database's order, never by a stale cache.
         """
-        locked = fetch_one(conn, _LOCK_NOTEBOOK, {"nb": nb_id})
+        locked = fetch_one(conn, LOCK_NOTEBOOK, {"nb": nb_id})
         assert locked is not None
         head_id = locked[0]
         cached = self.heads.get(nb_id)
@@ -275,6 +273,8 @@ class History(FileStates, DisplayStates, TreeOperations):
         if changed:
             write_many(conn, _INSERT_STATE_CELLS, changed)
         write(conn, _SET_HEAD, {"nb": nb_id, "head": state_id})
+        if head.next_seq % LOG_PAGE == 0:
+            log_pages.fill(conn, nb_id)
         self._changed(nb_id, "state", state_id, event)
         self.heads[nb_id] = Head(
             nb_id,

@@ -14,17 +14,24 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from .. import model
 from ..identity import default_owner
 from ..model import Execution
+from . import log_pages
 from .blobs import pack_running, unpack_running
 from .content import load_refs
 from .history_base import HistoryBase
 from .reads import load_versions
 from .schema import notebooks, running, states
 from .statements import runner_for
+
+# A notebook's Head, its row locked: FOR UPDATE on PostgreSQL (SQLite's BEGIN
+# IMMEDIATE already holds the one write lock)
+LOCK_NOTEBOOK = (
+    select(notebooks.c.head_id).where(notebooks.c.id == bindparam("nb")).with_for_update()
+)
 
 
 class TreeOperations(HistoryBase):
@@ -119,11 +126,18 @@ class TreeOperations(HistoryBase):
     def set_label(self, conn: Connection, state_id: str, label: str | None) -> dict[str, Any]:
         """Label a state (None removes it); return ``{"state", "label", "changed"}``."""
         label = model.column_text(label) if label is not None else None
+        found = conn.execute(
+            select(states.c.notebook_id, states.c.seq).where(states.c.id == state_id)
+        ).first()
+        if found is None:
+            return {"state": state_id, "label": label, "changed": False}
+        nb_id = found.notebook_id
+        # the notebook's lock (PostgreSQL; SQLite has one writer): a kept log page
+        # being made meanwhile (log_pages.fill) is made before the label or after it
+        conn.execute(LOCK_NOTEBOOK, {"nb": nb_id})
         result = conn.execute(states.update().where(states.c.id == state_id).values(label=label))
-        nb_id = conn.execute(
-            select(states.c.notebook_id).where(states.c.id == state_id)
-        ).scalar_one_or_none()
-        if result.rowcount and nb_id is not None:
+        log_pages.refresh(conn, nb_id, found.seq)
+        if result.rowcount:
             path = conn.execute(
                 select(notebooks.c.abs_path).where(notebooks.c.id == nb_id)
             ).scalar_one()

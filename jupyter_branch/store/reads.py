@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -121,6 +122,22 @@ def _page(
     if isinstance(encoded, str):  # PostgreSQL's text (SQLite's comes as UTF-8 bytes)
         encoded = encoded.encode("utf-8")
     return bytes(encoded), int(last if last is not None else since_seq), int(count)
+
+
+def has_kept_pages(runner: Runner) -> bool:
+    """Whether the store keeps full pages of logs (``log_pages.py``)."""
+    return runner.first("has_log_pages") is not None
+
+
+def kept_page(
+    runner: Runner, nb: Mapping[str, Any], since_seq: int, until_seq: int
+) -> tuple[bytes, int] | None:
+    """The kept page of ``LOG_PAGE`` states after ``since_seq`` (if it ends by
+    ``until_seq``): the JSON array ``log_json`` would encode, and its last ``seq``."""
+    row = runner.first("log_page", nb=nb["id"], since=since_seq, until=until_seq)
+    if row is None:
+        return None
+    return zlib.decompress(row["data"]), int(row["last_seq"])
 
 
 def running_executions(runner: Runner, nb: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -277,12 +294,13 @@ class Reads:
         }
 
     def _log_page(
-        self, nb: Any, since_seq: int, until_seq: int | None, limit: int, text: bool
+        self, nb: Any, since_seq: int, until_seq: int | None, limit: int, text: bool, kept: bool
     ) -> dict[str, Any]:
         """One page (``limit`` states) of the log, encoded by the database: a JSON array
-        (``states_json``), or with ``text`` the command line's lines (``lines``). The
-        first (no ``until_seq``) also answers ``head``, ``running``, ``deleted`` and
-        ``until``, the newest ``seq`` then, which bounds the next pages."""
+        (``states_json``; with ``kept``, the kept page if there is one), or with
+        ``text`` the command line's lines (``lines``). The first (no ``until_seq``)
+        also answers ``head``, ``running``, ``deleted`` and ``until``, the newest
+        ``seq`` then, which bounds the next pages."""
         out: dict[str, Any] = {}
         if until_seq is None:
             until_seq = last_seq(self.runner, nb)
@@ -292,6 +310,9 @@ class Reads:
                 "deleted": nb["deleted"] is not None,
                 "until": until_seq,
             }
+        found = kept_page(self.runner, nb, since_seq, until_seq) if kept else None
+        if found is not None:
+            return {**out, "states_json": found[0], "last": found[1], "count": LOG_PAGE}
         encode, key = (log_text, "lines") if text else (log_json, "states_json")
         encoded, last, count = encode(self.runner, nb, since_seq, until_seq, limit)
         return {**out, key: encoded, "last": last, "count": count}
@@ -308,13 +329,14 @@ class Reads:
         page with the summary, then the next ones up to that moment's newest state.
         Raises NotFound (at the first page) for a notebook without history."""
         nb = self.notebook(abs_path, of)
-        page = self._log_page(nb, since_seq, None, limit, text)
+        kept = not text and limit == LOG_PAGE and has_kept_pages(self.runner)
+        page = self._log_page(nb, since_seq, None, limit, text, kept)
         until = page["until"]
         while True:
             yield page
             if page["count"] < limit or page["last"] >= until:
                 return
-            page = self._log_page(nb, page["last"], until, limit, text)
+            page = self._log_page(nb, page["last"], until, limit, text, kept)
 
     def resolve(self, abs_path: str, ref: str, of: str | None = None) -> str:
         return resolve_state(self.runner, self.notebook(abs_path, of), ref)

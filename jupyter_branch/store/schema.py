@@ -13,6 +13,8 @@ Layout (see docs/architecture.md):
   cell-version ids, so a state costs a row plus what changed;
 - ``state_cells``: the cells each state changed, for a cell's history;
 - ``running``: outputs of executions still running, rewritten as they arrive;
+- ``log_pages`` (0009): each full page of a notebook's log as its JSON,
+  compressed, so a long log is read without encoding it again (``log_pages.py``);
 - ``search_index`` (0002, SQLite only): full-text index of sources and outputs,
   an FTS5 virtual table made by raw SQL (see ``search.py``), so it is not in
   ``metadata``.
@@ -293,6 +295,31 @@ def _blob_parts(md: MetaData) -> None:
     which code before it cannot read, so it must refuse such a store."""
 
 
+def _log_pages(md: MetaData) -> None:
+    """A notebook's log, each full page kept as the database encoded it (0009).
+
+    Made by the migration on PostgreSQL (where the team's row-level security is
+    set on every table at once), on SQLite only once a notebook fills a page:
+    a table costs a page of the file even when empty (``log_pages.ensure_table``).
+    """
+    Table(
+        "log_pages",
+        md,
+        Column("notebook_id", Integer, ForeignKey("notebooks.id"), primary_key=True),
+        Column("after_seq", Integer, primary_key=True),  # the page's states follow it
+        Column("last_seq", Integer, nullable=False),
+        Column("data", LargeBinary, nullable=False),  # the JSON array, zlib-compressed
+        sqlite_with_rowid=False,
+    )
+
+
+def _fill_log_pages(conn: Connection) -> None:
+    """Migration 0009's data: every notebook's full pages (SQLite: if it has one)."""
+    from .log_pages import fill_all
+
+    fill_all(conn)
+
+
 @dataclass(frozen=True)
 class Migration:
     """A named schema step: ``declare`` adds its objects to a MetaData.
@@ -354,6 +381,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration("0007_blob_parts", _blob_parts),
     Migration(compact.NAME, compact.declare, run=compact.run),
+    # readers do without kept pages (they encode every page, as before)
+    Migration("0009_log_pages", _log_pages, run=_fill_log_pages, needed_to_read=False),
 )
 
 
@@ -373,3 +402,4 @@ states = metadata.tables["states"]
 state_cells = metadata.tables["state_cells"]
 running = metadata.tables["running"]
 shares = metadata.tables["shares"]
+log_pages = metadata.tables["log_pages"]

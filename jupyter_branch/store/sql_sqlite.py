@@ -43,6 +43,11 @@ SQL = {'blob': ('SELECT blobs.codec, blobs.data \nFROM blobs \nWHERE blobs.id = 
                    ' LIMIT ? OFFSET ?',
                    ('path', 'whose', 'me', 'me', 'param_1', 'param_2'),
                    {'param_1': 1, 'param_2': 0}),
+ 'has_log_pages': ('SELECT ? AS found \n'
+                   'FROM sqlite_master \n'
+                   'WHERE sqlite_master.type = ? AND sqlite_master.name = ?',
+                   ('param_1', 'param_2', 'param_3'),
+                   {'param_1': 1, 'param_2': 'table', 'param_3': 'log_pages'}),
  'last_seq': ('SELECT coalesce(max(states.seq), ?) AS seq \n'
               'FROM states \n'
               'WHERE states.notebook_id = ?',
@@ -148,6 +153,12 @@ SQL = {'blob': ('SELECT blobs.codec, blobs.data \nFROM blobs \nWHERE blobs.id = 
                'strftime_2': 'unixepoch',
                'substr_1': 1,
                'substr_2': 8}),
+ 'log_page': ('SELECT log_pages.last_seq, log_pages.data \n'
+              'FROM log_pages \n'
+              'WHERE log_pages.notebook_id = ? AND log_pages.after_seq = ? AND log_pages.last_seq '
+              '<= ?',
+              ('nb', 'since', 'until'),
+              {}),
  'log_text': ('SELECT CAST(coalesce(group_concat(printf(?, CASE WHEN (states.id = ?) THEN ? ELSE ? '
               'END, substr(states.id, ?, ?), datetime(states.created, ?), states.event, '
               'coalesce(states.status, ?), CASE WHEN (states.execution_count IS NULL) THEN ? ELSE '
@@ -282,4 +293,5 @@ MIGRATIONS = [('0001_initial', True),
  ('0005_actors', True),
  ('0006_cell_index', True),
  ('0007_blob_parts', True),
- ('0008_fewer_pages', True)]
+ ('0008_fewer_pages', True),
+ ('0009_log_pages', False)]

@@ -15,11 +15,11 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal, or_, select
+from sqlalchemy import Select, bindparam, column, func, literal, or_, select, table
 
 from . import summary
 from .migrations import migrations_table
-from .schema import blobs, cell_versions, notebooks, running, shares, states
+from .schema import blobs, cell_versions, log_pages, notebooks, running, shares, states
 
 Builder = Callable[[str], Select[Any]]
 
@@ -177,12 +177,36 @@ def _last_seq(dialect: str) -> Select[Any]:
     )
 
 
+def _log_page(dialect: str) -> Select[Any]:
+    """The kept page of ``nb``'s log that follows ``since`` (``log_pages.py``), if it
+    ends by ``until``: its last ``seq`` and its compressed JSON."""
+    return select(log_pages.c.last_seq, log_pages.c.data).where(
+        log_pages.c.notebook_id == bindparam("nb"),
+        log_pages.c.after_seq == bindparam("since"),
+        log_pages.c.last_seq <= bindparam("until"),
+    )
+
+
+def _has_log_pages(dialect: str) -> Select[Any]:
+    """A row if the store keeps log pages (SQLite makes the table with the first one)."""
+    if dialect == "postgresql":
+        return select(literal(1).label("found")).where(
+            func.to_regclass(literal("log_pages")).is_not(None)
+        )
+    master = table("sqlite_master", column("type"), column("name"))
+    return select(literal(1).label("found")).where(
+        master.c.type == literal("table"), master.c.name == literal("log_pages")
+    )
+
+
 STATEMENTS: dict[str, Builder] = {
     "migrations": _migrations,
     "find_notebook": _find_notebook,
     "log": summary.log_select,
     "log_json": summary.log_json_select,
     "log_text": summary.log_text_select,
+    "log_page": _log_page,
+    "has_log_pages": _has_log_pages,
     "last_seq": _last_seq,
     "running": _running,
     "resolve": _resolve,

@@ -23,6 +23,8 @@ def test_a_new_store_has_every_migration_and_the_declared_schema(tmp_path):
         assert applied_migrations(conn) == [m.name for m in MIGRATIONS]
         inspector = inspect(conn)
         for name, table in schema.metadata.tables.items():
+            if name == "log_pages":  # made with the first full page (test_log_pages.py)
+                continue
             columns = {c["name"] for c in inspector.get_columns(name)}
             assert columns == {c.name for c in table.columns}, name
             indexes = {i["name"] for i in inspector.get_indexes(name)}

@@ -178,6 +178,14 @@ def test_the_hub_recipe_makes_other_owners_rows_unreadable_even_to_direct_sql(
 ):
     code = main(["--db", db, "hub-setup", "--user", "alice:alice-pw", "--user", "bob:bob-pw"])
     assert code == 0 and "row-level security" in capsys.readouterr().out
+    unguarded = rows_seen(
+        postgres,
+        db,
+        "alice",
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = 'public' AND c.relkind = 'r' AND NOT c.relrowsecurity",
+    )
+    assert unguarded == [("jupyter_branch_migrations",)], "every history table has its policy"
     alice = Server(user_url(postgres, db, "alice"), "alice")
     bob = Server(user_url(postgres, db, "bob"), "bob")
     other = "/home/jovyan/private.ipynb"
