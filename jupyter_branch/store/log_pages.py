@@ -1,13 +1,15 @@
-"""Each full page of a notebook's log kept as its JSON, so a long log is not encoded again.
+"""Each full page of a notebook's log kept as it reads, so a long log is not encoded again.
 
 A log is read a page of ``reads.LOG_PAGE`` states at a time, each page encoded
-by the database (``summary.log_json_select``): at 10,000 states that is 40
-pages and most of ``jupyter branch log --json``'s time. A page full of older
-states changes only in the two ways below, so each full page is kept in
-``log_pages`` (migration 0009) as the database encoded it, zlib-compressed
-(about 70 bytes a state), and a reader (``reads.Reads.log_pages``) takes the
-kept page where it would encode one. Pages follow each other: one is keyed by
-the ``seq`` it follows (``after_seq``), the next follows its ``last_seq``.
+by the database (``summary.log_json_select`` and ``log_text_select``): at
+10,000 states that is 40 pages and most of ``jupyter branch log``'s time. A
+page full of older states changes only in the two ways below, so each full
+page is kept in ``log_pages`` (migration 0009) as the database encoded it,
+zlib-compressed: its JSON (about 50 bytes a state) and its lines with no state
+marked Head (about 30). A reader (``reads.Reads.log_pages``) takes the kept
+page where it would encode one, but for the lines of the page holding Head.
+Pages follow each other: one is keyed by the ``seq`` it follows
+(``after_seq``), the next follows its ``last_seq``.
 
 - ``fill`` keeps the full pages after the last one kept: in the transaction
   that makes every ``LOG_PAGE``-th ``seq`` of a notebook (``History.make_state``),
@@ -38,7 +40,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
 
-from .reads import LOG_PAGE, has_kept_pages, last_seq, log_json
+from .reads import LOG_PAGE, has_kept_pages, last_seq, log_json, log_text
 from .schema import log_pages, notebooks
 from .statements import runner_for
 
@@ -62,7 +64,7 @@ def fill(conn: Connection, nb_id: int) -> int:
     until = last_seq(runner, nb)
     made = 0
     while until - since >= LOG_PAGE:  # seqs are distinct: fewer than that, no full page
-        encoded, last, count = log_json(runner, nb, since, until, LOG_PAGE)
+        json_page, last, count = log_json(runner, nb, since, until, LOG_PAGE)
         if count < LOG_PAGE:
             break
         if not present:
@@ -70,11 +72,22 @@ def fill(conn: Connection, nb_id: int) -> int:
             present = True
         conn.execute(
             log_pages.insert().values(
-                notebook_id=nb_id, after_seq=since, last_seq=last, data=zlib.compress(encoded)
+                notebook_id=nb_id,
+                after_seq=since,
+                last_seq=last,
+                **_columns(runner, nb, json_page, since, last),
             )
         )
         since, made = last, made + 1
     return made
+
+
+def _columns(
+    runner: Any, nb: dict[str, Any], json_page: bytes, after: int, last: int
+) -> dict[str, bytes]:
+    """A full page's kept columns: its JSON and its lines (no state marked Head)."""
+    lines = log_text(runner, {**nb, "head_id": ""}, after, last, LOG_PAGE)[0]
+    return {"json_data": zlib.compress(json_page), "lines_data": zlib.compress(lines)}
 
 
 def refresh(conn: Connection, nb_id: int, seq: int) -> None:
@@ -89,10 +102,12 @@ def refresh(conn: Connection, nb_id: int, seq: int) -> None:
     ).first()
     if page is None:
         return
-    encoded, last, count = log_json(runner, {"id": nb_id}, page.after_seq, page.last_seq, LOG_PAGE)
+    nb = {"id": nb_id}
+    json_page, last, count = log_json(runner, nb, page.after_seq, page.last_seq, LOG_PAGE)
     here = (_c.notebook_id == nb_id) & (_c.after_seq == page.after_seq)
     if count == LOG_PAGE and last == page.last_seq:
-        conn.execute(log_pages.update().where(here).values(data=zlib.compress(encoded)))
+        columns = _columns(runner, nb, json_page, page.after_seq, last)
+        conn.execute(log_pages.update().where(here).values(**columns))
     else:  # the page's states are not what they were: keep the pages again from here
         later = (_c.notebook_id == nb_id) & (_c.after_seq >= page.after_seq)
         conn.execute(delete(log_pages).where(later))

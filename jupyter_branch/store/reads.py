@@ -130,14 +130,21 @@ def has_kept_pages(runner: Runner) -> bool:
 
 
 def kept_page(
-    runner: Runner, nb: Mapping[str, Any], since_seq: int, until_seq: int
+    runner: Runner, nb: Mapping[str, Any], since_seq: int, until_seq: int, text: bool = False
 ) -> tuple[bytes, int] | None:
     """The kept page of ``LOG_PAGE`` states after ``since_seq`` (if it ends by
-    ``until_seq``): the JSON array ``log_json`` would encode, and its last ``seq``."""
-    row = runner.first("log_page", nb=nb["id"], since=since_seq, until=until_seq)
+    ``until_seq``): the JSON array ``log_json`` would encode (with ``text``, the lines
+    of ``log_text``, no state marked Head), and its last ``seq``."""
+    name = "log_page_lines" if text else "log_page_json"
+    row = runner.first(name, nb=nb["id"], since=since_seq, until=until_seq)
     if row is None:
         return None
     return zlib.decompress(row["data"]), int(row["last_seq"])
+
+
+def seq_of(runner: Runner, state_id: str | None) -> int | None:
+    row = runner.first("seq_of", state=state_id) if state_id is not None else None
+    return None if row is None else int(row["seq"])
 
 
 def running_executions(runner: Runner, nb: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -294,13 +301,21 @@ class Reads:
         }
 
     def _log_page(
-        self, nb: Any, since_seq: int, until_seq: int | None, limit: int, text: bool, kept: bool
+        self,
+        nb: Any,
+        since_seq: int,
+        until_seq: int | None,
+        limit: int,
+        text: bool,
+        head_seq: int | None,
     ) -> dict[str, Any]:
         """One page (``limit`` states) of the log, encoded by the database: a JSON array
-        (``states_json``; with ``kept``, the kept page if there is one), or with
-        ``text`` the command line's lines (``lines``). The first (no ``until_seq``)
-        also answers ``head``, ``running``, ``deleted`` and ``until``, the newest
-        ``seq`` then, which bounds the next pages."""
+        (``states_json``), or with ``text`` the command line's lines (``lines``). Where
+        the store keeps pages (``head_seq``, Head's ``seq`` or 0, is given), the kept
+        page if there is one, but for the lines of the page holding Head, which mark
+        it. The first page (no ``until_seq``) also answers ``head``, ``running``,
+        ``deleted`` and ``until``, the newest ``seq`` then, which bounds the next
+        pages."""
         out: dict[str, Any] = {}
         if until_seq is None:
             until_seq = last_seq(self.runner, nb)
@@ -310,10 +325,11 @@ class Reads:
                 "deleted": nb["deleted"] is not None,
                 "until": until_seq,
             }
-        found = kept_page(self.runner, nb, since_seq, until_seq) if kept else None
-        if found is not None:
-            return {**out, "states_json": found[0], "last": found[1], "count": LOG_PAGE}
         encode, key = (log_text, "lines") if text else (log_json, "states_json")
+        if head_seq is not None:
+            found = kept_page(self.runner, nb, since_seq, until_seq, text)
+            if found is not None and not (text and since_seq < head_seq <= found[1]):
+                return {**out, key: found[0], "last": found[1], "count": LOG_PAGE}
         encoded, last, count = encode(self.runner, nb, since_seq, until_seq, limit)
         return {**out, key: encoded, "last": last, "count": count}
 
@@ -329,14 +345,16 @@ class Reads:
         page with the summary, then the next ones up to that moment's newest state.
         Raises NotFound (at the first page) for a notebook without history."""
         nb = self.notebook(abs_path, of)
-        kept = not text and limit == LOG_PAGE and has_kept_pages(self.runner)
-        page = self._log_page(nb, since_seq, None, limit, text, kept)
+        head_seq = None  # Head's seq (0: none) where the store keeps pages
+        if limit == LOG_PAGE and has_kept_pages(self.runner):
+            head_seq = seq_of(self.runner, nb["head_id"]) or 0
+        page = self._log_page(nb, since_seq, None, limit, text, head_seq)
         until = page["until"]
         while True:
             yield page
             if page["count"] < limit or page["last"] >= until:
                 return
-            page = self._log_page(nb, page["last"], until, limit, text, kept)
+            page = self._log_page(nb, page["last"], until, limit, text, head_seq)
 
     def resolve(self, abs_path: str, ref: str, of: str | None = None) -> str:
         return resolve_state(self.runner, self.notebook(abs_path, of), ref)

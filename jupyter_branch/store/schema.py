@@ -308,7 +308,10 @@ def _log_pages(md: MetaData) -> None:
         Column("notebook_id", Integer, ForeignKey("notebooks.id"), primary_key=True),
         Column("after_seq", Integer, primary_key=True),  # the page's states follow it
         Column("last_seq", Integer, nullable=False),
-        Column("data", LargeBinary, nullable=False),  # the JSON array, zlib-compressed
+        # zlib-compressed: the JSON array, and the command line's lines, no state
+        # marked Head (``reads.Reads._log_page`` marks it)
+        Column("json_data", LargeBinary, nullable=False),
+        Column("lines_data", LargeBinary, nullable=False),
         sqlite_with_rowid=False,
     )
 

@@ -153,12 +153,18 @@ SQL = {'blob': ('SELECT blobs.codec, blobs.data \nFROM blobs \nWHERE blobs.id = 
                'strftime_2': 'unixepoch',
                'substr_1': 1,
                'substr_2': 8}),
- 'log_page': ('SELECT log_pages.last_seq, log_pages.data \n'
-              'FROM log_pages \n'
-              'WHERE log_pages.notebook_id = ? AND log_pages.after_seq = ? AND log_pages.last_seq '
-              '<= ?',
-              ('nb', 'since', 'until'),
-              {}),
+ 'log_page_json': ('SELECT log_pages.last_seq, log_pages.json_data AS data \n'
+                   'FROM log_pages \n'
+                   'WHERE log_pages.notebook_id = ? AND log_pages.after_seq = ? AND '
+                   'log_pages.last_seq <= ?',
+                   ('nb', 'since', 'until'),
+                   {}),
+ 'log_page_lines': ('SELECT log_pages.last_seq, log_pages.lines_data AS data \n'
+                    'FROM log_pages \n'
+                    'WHERE log_pages.notebook_id = ? AND log_pages.after_seq = ? AND '
+                    'log_pages.last_seq <= ?',
+                    ('nb', 'since', 'until'),
+                    {}),
  'log_text': ('SELECT CAST(coalesce(group_concat(printf(?, CASE WHEN (states.id = ?) THEN ? ELSE ? '
               'END, substr(states.id, ?, ?), datetime(states.created, ?), states.event, '
               'coalesce(states.status, ?), CASE WHEN (states.execution_count IS NULL) THEN ? ELSE '
@@ -247,6 +253,7 @@ SQL = {'blob': ('SELECT blobs.codec, blobs.data \nFROM blobs \nWHERE blobs.id = 
              'WHERE running.notebook_id = ? ORDER BY running.started',
              ('nb',),
              {}),
+ 'seq_of': ('SELECT states.seq \nFROM states \nWHERE states.id = ?', ('state',), {}),
  'state': ('SELECT states.id AS id, states.parent_id AS parent, states.seq AS seq, strftime(?, '
            'states.created, ?) AS time, states.event AS event, states.cell_id AS cell_id, '
            'states.cell_index AS cell_index, states.execution_count AS execution_count, '

@@ -177,14 +177,21 @@ def _last_seq(dialect: str) -> Select[Any]:
     )
 
 
-def _log_page(dialect: str) -> Select[Any]:
-    """The kept page of ``nb``'s log that follows ``since`` (``log_pages.py``), if it
-    ends by ``until``: its last ``seq`` and its compressed JSON."""
-    return select(log_pages.c.last_seq, log_pages.c.data).where(
-        log_pages.c.notebook_id == bindparam("nb"),
-        log_pages.c.after_seq == bindparam("since"),
-        log_pages.c.last_seq <= bindparam("until"),
-    )
+def _log_page(column: str) -> Builder:
+    def build(dialect: str) -> Select[Any]:
+        """The kept page of ``nb``'s log that follows ``since`` (``log_pages.py``), if
+        it ends by ``until``: its last ``seq`` and its compressed ``column``."""
+        return select(log_pages.c.last_seq, log_pages.c[column].label("data")).where(
+            log_pages.c.notebook_id == bindparam("nb"),
+            log_pages.c.after_seq == bindparam("since"),
+            log_pages.c.last_seq <= bindparam("until"),
+        )
+
+    return build
+
+
+def _seq_of(dialect: str) -> Select[Any]:
+    return select(states.c.seq).where(states.c.id == bindparam("state"))
 
 
 def _has_log_pages(dialect: str) -> Select[Any]:
@@ -205,7 +212,9 @@ STATEMENTS: dict[str, Builder] = {
     "log": summary.log_select,
     "log_json": summary.log_json_select,
     "log_text": summary.log_text_select,
-    "log_page": _log_page,
+    "log_page_json": _log_page("json_data"),
+    "log_page_lines": _log_page("lines_data"),
+    "seq_of": _seq_of,
     "has_log_pages": _has_log_pages,
     "last_seq": _last_seq,
     "running": _running,

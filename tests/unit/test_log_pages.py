@@ -20,7 +20,7 @@ from jupyter_branch.model import Execution
 from jupyter_branch.store import gc
 from jupyter_branch.store.engine import open_store
 from jupyter_branch.store.lite import open_lite
-from jupyter_branch.store.reads import LOG_PAGE, Reads, find_notebook, log, log_json
+from jupyter_branch.store.reads import LOG_PAGE, Reads, find_notebook, log, log_json, log_text
 from jupyter_branch.store.schema import log_pages
 from jupyter_branch.store.statements import runner_for
 
@@ -48,11 +48,12 @@ def kept(store: Any) -> list[Any]:
         runner = runner_for(conn)
         rows = conn.execute(select(log_pages).order_by("notebook_id", "after_seq")).all()
         for row in rows:
-            encoded, last, count = log_json(
-                runner, {"id": row.notebook_id}, row.after_seq, row.last_seq, LOG_PAGE
-            )
+            nb = {"id": row.notebook_id, "head_id": ""}
+            encoded, last, count = log_json(runner, nb, row.after_seq, row.last_seq, LOG_PAGE)
             assert (count, last) == (LOG_PAGE, row.last_seq)
-            assert zlib.decompress(row.data) == encoded, f"page after {row.after_seq} is stale"
+            assert zlib.decompress(row.json_data) == encoded, f"page after {row.after_seq}"
+            lines = log_text(runner, nb, row.after_seq, row.last_seq, LOG_PAGE)[0]
+            assert zlib.decompress(row.lines_data) == lines, f"lines after {row.after_seq}"
     return rows
 
 
@@ -62,6 +63,14 @@ def read_log(reads: Reads, abs_path: str) -> tuple[list[Any], list[Any]]:
     for page in reads.log_pages(abs_path):
         paged += json.loads(page["states_json"])
     return paged, log(reads.runner, find_notebook(reads.runner, abs_path, reads.owner))
+
+
+def read_lines(reads: Reads, abs_path: str) -> tuple[list[str], list[str]]:
+    """The command line's lines, a page at a time and as one page encoded afresh."""
+    paged = b"\n".join(page["lines"] for page in reads.log_pages(abs_path, text=True))
+    nb = find_notebook(reads.runner, abs_path, reads.owner)
+    whole = log_text(reads.runner, nb, 0, 10**9, 10**9)[0]
+    return paged.decode().splitlines(), whole.decode().splitlines()
 
 
 def served_log(store: Any) -> list[Any]:
@@ -128,12 +137,34 @@ def test_the_command_line_reads_the_kept_pages_as_the_log(sqlite_store):
     # and it reads them: a kept page changed behind its back is what it shows
     changed = json.dumps([{**s, "preview": "kept"} for s in paged[:LOG_PAGE]]).encode()
     with sqlite3.connect(store.root / "history.sqlite") as conn:
-        conn.execute("UPDATE log_pages SET data = ? WHERE after_seq = 0", (zlib.compress(changed),))
+        update = "UPDATE log_pages SET json_data = ? WHERE after_seq = 0"
+        conn.execute(update, (zlib.compress(changed),))
     conn.close()
     with open_lite(str(store.root / "history.sqlite")) as runner:
         paged, _ = read_log(Reads(runner, store.history.owner), store.nb)
     assert {s["preview"] for s in paged[:LOG_PAGE]} == {"kept"}
     assert paged[LOG_PAGE:] == one_by_one[LOG_PAGE:]
+
+
+def test_the_lines_mark_head_in_whichever_page_it_is(store):
+    """Kept lines mark no state: Head's page is encoded afresh, where Head moved back to
+    an old state (the notebook edited back to what it was)."""
+    store.report(("c1", "x = 0"))
+    record(store, RUNS)
+    assert len(kept(store)) == 2
+    with store.engines.reader.connect() as conn:
+        reads = Reads(runner_for(conn), store.history.owner)
+        paged, whole = read_lines(reads, store.nb)
+        assert paged == whole and len(paged) == RUNS + 1
+        assert [line[0] for line in paged].count("*") == 1 and paged[-1][0] == "*"
+    store.report(("c1", "x = 0"))  # back to the sources of the second state
+    head = store.log()["head"]
+    with store.engines.reader.connect() as conn:
+        reads = Reads(runner_for(conn), store.history.owner)
+        paged, whole = read_lines(reads, store.nb)
+    assert paged == whole
+    assert [line[2:14] for line in paged if line[0] == "*"] == [head[:12]]
+    assert paged[1][2:14] == head[:12]
 
 
 def test_a_sqlite_store_makes_the_table_with_its_first_full_page(sqlite_store):
