@@ -6,7 +6,7 @@ by the database (``summary.log_json_select`` and ``log_text_select``): at
 page full of older states changes only in the two ways below, so each full
 page is kept in ``log_pages`` (migration 0009) as the database encoded it,
 zlib-compressed: its JSON (about 50 bytes a state) and its lines with no state
-marked Head (about 30). A reader (``reads.Reads.log_pages``) takes the kept
+marked Head (about 15). A reader (``reads.Reads.log_pages``) takes the kept
 page where it would encode one, but for the lines of the page holding Head.
 Pages follow each other: one is keyed by the ``seq`` it follows
 (``after_seq``), the next follows its ``last_seq``.

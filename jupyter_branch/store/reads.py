@@ -345,9 +345,9 @@ class Reads:
         page with the summary, then the next ones up to that moment's newest state.
         Raises NotFound (at the first page) for a notebook without history."""
         nb = self.notebook(abs_path, of)
-        head_seq = None  # Head's seq (0: none) where the store keeps pages
+        head_seq = None  # where the store keeps pages: Head's seq for the lines, else 0
         if limit == LOG_PAGE and has_kept_pages(self.runner):
-            head_seq = seq_of(self.runner, nb["head_id"]) or 0
+            head_seq = (seq_of(self.runner, nb["head_id"]) or 0) if text else 0
         page = self._log_page(nb, since_seq, None, limit, text, head_seq)
         until = page["until"]
         while True:
